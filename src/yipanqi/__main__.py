@@ -1,0 +1,3 @@
+from yipanqi.cli import main
+
+main()

@@ -1,0 +1,8 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter(trailing_slash=True)
+router.register("audit-events", views.AuditEventViewSet, basename="auditevent")
+
+urlpatterns = router.urls

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .permissions import VisibleQuerySet
+
+
+class AuditEventQuerySet(VisibleQuerySet):
+    _visible_needs_distinct = False
+
+    def _visible_q(self, principal):
+        """People see events about their own agency; coordinators see events of their circles' agencies."""
+        from yipanqi.directory.models import Agency
+
+        q = Q(subject_agency_id=principal.agency_id) if principal.agency_id else Q(pk__in=[])
+        circles = principal.coordinated_circle_ids
+        if circles:
+            q |= Q(subject_agency__in=Agency.objects.in_circles(circles).values("pk"))
+        return q
+
+    def for_object(self, obj):
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk)
+        )
+
+
+class AuditEvent(models.Model):
+    """One write by a person or an agency system: who, for which agency, what changed, under which request."""
+
+    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    actor_agency = models.ForeignKey(
+        "directory.Agency", verbose_name=_("操作单位"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "directory.ApiKey", verbose_name=_("API 密钥"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    object_repr = models.CharField(_("对象"), max_length=300)
+    subject_agency = models.ForeignKey(
+        "directory.Agency", verbose_name=_("所属单位"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    before = models.JSONField(_("变更前"), null=True, blank=True)
+    after = models.JSONField(_("变更后"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-time"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.action} {self.object_repr}"
+
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        before, after = self.before or {}, self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]

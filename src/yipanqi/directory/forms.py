@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiKeyScope, Region
+
+
+class CounterpartForm(forms.Form):
+    region = forms.CharField(label=_("目标区划（名称或代码）"), max_length=60)
+
+    def clean_region(self):
+        value = self.cleaned_data["region"].strip()
+        matches = list(Region.objects.search(value).order_by("level", "code")[:2])
+        exact = [r for r in matches if r.code == value or r.name == value]
+        if exact:
+            return exact[0]
+        if not matches:
+            raise forms.ValidationError(_("找不到该区划：%(value)s"), params={"value": value})
+        return matches[0]
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("用途"), max_length=100)
+    scopes = forms.MultipleChoiceField(
+        label=_("权限范围"), choices=ApiKeyScope.choices, widget=forms.CheckboxSelectMultiple,
+        initial=[ApiKeyScope.DIRECTORY_READ],
+    )
+    expires_at = forms.DateTimeField(label=_("到期时间"), required=False)

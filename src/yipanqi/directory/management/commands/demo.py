@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from yipanqi.directory.demo import DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo: the national directory, four cooperation circles and demo users (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="do not print the demo logins")
+
+    def handle(self, *args, quiet_logins=False, **options):
+        if settings.PRODUCTION:
+            raise CommandError("the demo users have a published password; refusing to load them in production mode")
+        users = load_demo(stdout=self.stdout)
+        if quiet_logins:
+            return
+        self.stdout.write(self.style.SUCCESS(f"\n演示账号 Demo logins (password for all: {DEMO_PASSWORD})"))
+        for user in users:
+            self.stdout.write(f"  {user.username:<15} {user.role_label}（{user.agency}）")
