@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from yipanqi.core import views as core_views
 
-admin.site.site_header = "一盘棋 · 平台管理"
-admin.site.site_title = "一盘棋"
+admin.site.site_header = gettext_lazy("yipanqi · platform administration")
+admin.site.site_title = gettext_lazy("yipanqi")
 
 api_v1 = [
     path("", include("yipanqi.directory.api.urls")),
@@ -26,4 +27,3 @@ handler400 = core_views.bad_request
 handler403 = core_views.permission_denied
 handler404 = core_views.page_not_found
 handler500 = core_views.server_error
-

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "yipanqi.core"
     label = "core"
-    verbose_name = _("平台核心")
+    verbose_name = _("Platform core")

@@ -23,45 +23,59 @@ class AuditEventQuerySet(VisibleQuerySet):
         return q
 
     def for_object(self, obj):
-        return self.filter(
-            content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk)
-        )
+        return self.filter(content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk))
 
 
 class AuditEvent(models.Model):
     """One write by a person or an agency system: who, for which agency, what changed, under which request."""
 
-    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_agency = models.ForeignKey(
-        "directory.Agency", verbose_name=_("操作单位"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "directory.Agency",
+        verbose_name=_("actor's agency"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     api_key = models.ForeignKey(
-        "directory.ApiKey", verbose_name=_("API 密钥"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "directory.ApiKey",
+        verbose_name=_("API key"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    request_id = models.CharField(_("请求编号"), max_length=64, blank=True, db_index=True)
-    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
-    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=80, db_index=True)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(_("对象编号"), max_length=64)
-    object_repr = models.CharField(_("对象"), max_length=300)
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=300)
     subject_agency = models.ForeignKey(
-        "directory.Agency", verbose_name=_("所属单位"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "directory.Agency",
+        verbose_name=_("subject agency"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    before = models.JSONField(_("变更前"), null=True, blank=True)
-    after = models.JSONField(_("变更后"), null=True, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("审计事件")
-        verbose_name_plural = _("审计事件")
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit event")
         ordering = ["-time", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id", "-time"], name="audit_object_idx")]
 

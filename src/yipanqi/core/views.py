@@ -27,7 +27,7 @@ AUDITABLE_MODELS = {
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-    extra_context = {"title": gettext_lazy("登录")}
+    extra_context = {"title": gettext_lazy("Sign in")}
 
 
 @login_required
@@ -36,9 +36,7 @@ def dashboard(request):
     from yipanqi.directory import selectors as directory_selectors
 
     context = directory_selectors.dashboard_summary(request.user)
-    context["recent_events"] = (
-        AuditEvent.objects.visible_to(request.user).select_related("content_type", "actor")[:10]
-    )
+    context["recent_events"] = AuditEvent.objects.visible_to(request.user).select_related("content_type", "actor")[:10]
     return render(request, "core/dashboard.html", context)
 
 
@@ -51,7 +49,7 @@ def audit_list(request):
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_list.html", {"page": page, "action": action, "title": _("审计记录")})
+    return render(request, "core/audit_list.html", {"page": page, "action": action, "title": _("Audit trail")})
 
 
 @login_required
@@ -69,7 +67,7 @@ def audit_for_object(request, kind: str, object_id: str):
         "actor", "actor_agency"
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_object.html", {"object": obj, "page": page, "title": _("变更记录")})
+    return render(request, "core/audit_object.html", {"object": obj, "page": page, "title": _("Change history")})
 
 
 def _is_api(request) -> bool:
@@ -78,25 +76,27 @@ def _is_api(request) -> bool:
 
 def bad_request(request, exception=None):
     if _is_api(request):
-        return json_error("bad_request", _("请求有误：%(detail)s") % {"detail": exception or ""}, 400)
+        return json_error("bad_request", _("Bad request: %(detail)s") % {"detail": exception or ""}, 400)
     return render(request, "errors/400.html", status=400)
 
 
 def permission_denied(request, exception=None):
     if _is_api(request):
-        return json_error("permission_denied", _("没有权限执行此操作。"), 403)
+        return json_error("permission_denied", _("You do not have permission to do this."), 403)
     return render(request, "errors/403.html", status=403)
 
 
 def page_not_found(request, exception=None):
     if _is_api(request):
-        return json_error("not_found", _("未找到该对象。"), 404)
+        return json_error("not_found", _("Not found."), 404)
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request):
     if _is_api(request):
-        return json_error("server_error", _("服务器内部错误，请稍后重试或联系管理员。"), 500)
+        return json_error(
+            "server_error", _("Internal server error. Try again later or contact the administrator."), 500
+        )
     return render(request, "errors/500.html", status=500)
 
 

@@ -77,8 +77,21 @@ class CircleAdmin(admin.ModelAdmin):
                 **{k: data[k] for k in ("name", "short_name", "description", "coordinating_agency")}
             )
         else:
-            created = services.create_circle(acting_user=request.user, **{k: data[k] for k in (
-                "name", "slug", "short_name", "description", "regions", "member_agencies", "coordinating_agency")})
+            created = services.create_circle(
+                acting_user=request.user,
+                **{
+                    k: data[k]
+                    for k in (
+                        "name",
+                        "slug",
+                        "short_name",
+                        "description",
+                        "regions",
+                        "member_agencies",
+                        "coordinating_agency",
+                    )
+                },
+            )
             obj.pk = created.pk
 
     def save_related(self, request, form, formsets, change):
@@ -119,8 +132,9 @@ class UserAdmin(admin.ModelAdmin):
         with transaction.atomic():
             before = snapshot(User.objects.get(pk=obj.pk))
             obj.save()
-            record_event(acting_user=request.user, action="directory.user.update", obj=obj, before=before,
-                         after=snapshot(obj))
+            record_event(
+                acting_user=request.user, action="directory.user.update", obj=obj, before=before, after=snapshot(obj)
+            )
 
 
 @admin.register(Department)
@@ -133,5 +147,3 @@ class DepartmentAdmin(ReadOnlyAdmin):
 class ApiKeyAdmin(ReadOnlyAdmin):
     list_display = ["name", "agency", "prefix", "created_at", "last_used_at", "revoked_at"]
     search_fields = ["name", "prefix", "agency__name"]
-
-

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class DirectoryConfig(AppConfig):
     name = "yipanqi.directory"
     label = "directory"
-    verbose_name = _("机构名录")
+    verbose_name = _("Directory")

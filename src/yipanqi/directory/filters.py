@@ -9,10 +9,10 @@ from .models import Agency, AgencyType, Circle, Region, RegionLevel, Role, User
 
 
 class RegionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("名称或代码"), method="filter_q", max_length=60)
-    level = django_filters.ChoiceFilter(label=_("层级"), choices=RegionLevel.choices)
-    parent = django_filters.CharFilter(label=_("上级区划代码"), field_name="parent__code", max_length=6)
-    within = django_filters.CharFilter(label=_("在此区划之内（代码）"), method="filter_within", max_length=6)
+    q = django_filters.CharFilter(label=_("name or code"), method="filter_q", max_length=60)
+    level = django_filters.ChoiceFilter(label=_("level"), choices=RegionLevel.choices)
+    parent = django_filters.CharFilter(label=_("parent region code"), field_name="parent__code", max_length=6)
+    within = django_filters.CharFilter(label=_("within region (code)"), method="filter_within", max_length=6)
 
     class Meta:
         model = Region
@@ -27,12 +27,12 @@ class RegionFilter(django_filters.FilterSet):
 
 
 class AgencyFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("名称"), method="filter_q", max_length=60)
-    type = django_filters.ChoiceFilter(label=_("类型"), choices=AgencyType.choices)
-    level = django_filters.ChoiceFilter(label=_("层级"), choices=RegionLevel.choices)
-    region = django_filters.CharFilter(label=_("区划代码（含下级）"), method="filter_region", max_length=6)
+    q = django_filters.CharFilter(label=_("name"), method="filter_q", max_length=60)
+    type = django_filters.ChoiceFilter(label=_("type"), choices=AgencyType.choices)
+    level = django_filters.ChoiceFilter(label=_("level"), choices=RegionLevel.choices)
+    region = django_filters.CharFilter(label=_("region code (with subregions)"), method="filter_region", max_length=6)
     circle = django_filters.ModelChoiceFilter(
-        label=_("协作区"), method="filter_circle", queryset=Circle.objects.all()
+        label=_("Cooperation circle"), method="filter_circle", queryset=Circle.objects.all()
     )
 
     class Meta:
@@ -56,9 +56,11 @@ class AgencyFilter(django_filters.FilterSet):
 
 
 class UserFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("姓名或账号"), method="filter_q", max_length=60)
-    agency = django_filters.NumberFilter(label=_("单位"), field_name="agency_id")
-    role = django_filters.ChoiceFilter(label=_("角色"), choices=Role.choices, field_name="role_grants__role", distinct=True)
+    q = django_filters.CharFilter(label=_("name or username"), method="filter_q", max_length=60)
+    agency = django_filters.NumberFilter(label=_("agency"), field_name="agency_id")
+    role = django_filters.ChoiceFilter(
+        label=_("role"), choices=Role.choices, field_name="role_grants__role", distinct=True
+    )
 
     class Meta:
         model = User

@@ -7,7 +7,7 @@ from .models import ApiKeyScope, Region
 
 
 class CounterpartForm(forms.Form):
-    region = forms.CharField(label=_("目标区划（名称或代码）"), max_length=60)
+    region = forms.CharField(label=_("Target region (name or code)"), max_length=60)
 
     def clean_region(self):
         value = self.cleaned_data["region"].strip()
@@ -16,14 +16,16 @@ class CounterpartForm(forms.Form):
         if exact:
             return exact[0]
         if not matches:
-            raise forms.ValidationError(_("找不到该区划：%(value)s"), params={"value": value})
+            raise forms.ValidationError(_("No such region: %(value)s"), params={"value": value})
         return matches[0]
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_("用途"), max_length=100)
+    name = forms.CharField(label=_("purpose"), max_length=100)
     scopes = forms.MultipleChoiceField(
-        label=_("权限范围"), choices=ApiKeyScope.choices, widget=forms.CheckboxSelectMultiple,
+        label=_("scopes"),
+        choices=ApiKeyScope.choices,
+        widget=forms.CheckboxSelectMultiple,
         initial=[ApiKeyScope.DIRECTORY_READ],
     )
-    expires_at = forms.DateTimeField(label=_("到期时间"), required=False)
+    expires_at = forms.DateTimeField(label=_("expires at"), required=False)

@@ -14,9 +14,9 @@ from yipanqi.core.permissions import VisibleQuerySet
 
 
 class RegionLevel(models.TextChoices):
-    PROVINCE = "province", _("省级")
-    CITY = "city", _("地市级")
-    COUNTY = "county", _("县级")
+    PROVINCE = "province", _("Province level")
+    CITY = "city", _("City level")
+    COUNTY = "county", _("County level")
 
 
 class RegionQuerySet(VisibleQuerySet):
@@ -42,21 +42,30 @@ class RegionQuerySet(VisibleQuerySet):
 class Region(models.Model):
     """An administrative region with its national 6-digit code (GB/T 2260, published by 民政部)."""
 
-    code = models.CharField(_("区划代码"), max_length=6, unique=True)
-    name = models.CharField(_("名称"), max_length=60, db_index=True)
-    short_name = models.CharField(_("简称"), max_length=30, blank=True, db_index=True)
-    kind = models.CharField(_("类型"), max_length=20, help_text=_("省、直辖市、地级市、市辖区、县……"))
-    level = models.CharField(_("层级"), max_length=10, choices=RegionLevel.choices, db_index=True)
-    parent = models.ForeignKey(
-        "self", verbose_name=_("上级区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    code = models.CharField(_("region code"), max_length=6, unique=True)
+    name = models.CharField(_("name"), max_length=60, db_index=True)
+    short_name = models.CharField(_("short name"), max_length=30, blank=True, db_index=True)
+    kind = models.CharField(
+        _("type"), max_length=20, help_text=_("province, municipality, prefecture-level city, district, county …")
     )
-    path = models.CharField(_("路径"), max_length=40, db_index=True, help_text=_("/省码/市码/县码/"))
+    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(
+        _("path"), max_length=40, db_index=True, help_text=_("/province code/city code/county code/")
+    )
 
     objects = RegionQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("行政区划")
-        verbose_name_plural = _("行政区划")
+        verbose_name = _("Regions")
+        verbose_name_plural = _("Regions")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -80,19 +89,19 @@ class Region(models.Model):
 
 
 class AgencyType(models.TextChoices):
-    POLITICAL_LEGAL_COMMITTEE = "committee", _("党委政法委")
-    COURT = "court", _("法院")
-    PROCURATORATE = "procuratorate", _("检察院")
-    PUBLIC_SECURITY = "police", _("公安")
-    JUSTICE = "justice", _("司法行政")
-    PRISON_ADMINISTRATION = "prison", _("监狱管理局")
-    DRUG_REHABILITATION = "rehab", _("戒毒管理局")
-    LAWYERS_ASSOCIATION = "lawyers", _("律师协会")
-    NOTARIES_ASSOCIATION = "notaries", _("公证协会")
-    FORENSIC_ASSOCIATION = "forensic", _("司法鉴定协会")
-    ARBITRATION_COMMISSION = "arbitration", _("仲裁委员会")
-    MEDIATION = "mediation", _("调解组织")
-    OTHER = "other", _("其他")
+    POLITICAL_LEGAL_COMMITTEE = "committee", _("Political-legal committee")
+    COURT = "court", _("Court")
+    PROCURATORATE = "procuratorate", _("Procuratorate")
+    PUBLIC_SECURITY = "police", _("Public security")
+    JUSTICE = "justice", _("Justice administration")
+    PRISON_ADMINISTRATION = "prison", _("Prison administration")
+    DRUG_REHABILITATION = "rehab", _("Drug rehabilitation administration")
+    LAWYERS_ASSOCIATION = "lawyers", _("Lawyers association")
+    NOTARIES_ASSOCIATION = "notaries", _("Notaries association")
+    FORENSIC_ASSOCIATION = "forensic", _("Forensic appraisal association")
+    ARBITRATION_COMMISSION = "arbitration", _("Arbitration commission")
+    MEDIATION = "mediation", _("Mediation organisation")
+    OTHER = "other", _("Other")
 
 
 class CircleQuerySet(VisibleQuerySet):
@@ -103,34 +112,39 @@ class CircleQuerySet(VisibleQuerySet):
         return Q(pk__in=ids)
 
     def containing_agency(self, agency: Agency):
-        return self.filter(
-            Q(member_agencies=agency) | Q(regions__code__in=agency.region.ancestor_codes)
-        ).distinct()
+        return self.filter(Q(member_agencies=agency) | Q(regions__code__in=agency.region.ancestor_codes)).distinct()
 
 
 class Circle(models.Model):
     """协作区 / 经济圈: a named set of regions (all their agencies take part) and of single agencies."""
 
-    name = models.CharField(_("名称"), max_length=100, unique=True)
-    short_name = models.CharField(_("简称"), max_length=30, blank=True)
-    slug = models.SlugField(_("标识"), max_length=50, unique=True)
-    description = models.TextField(_("说明"), blank=True)
-    regions = models.ManyToManyField(Region, verbose_name=_("成员区划"), blank=True, related_name="circles")
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    short_name = models.CharField(_("short name"), max_length=30, blank=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    regions = models.ManyToManyField(Region, verbose_name=_("member regions"), blank=True, related_name="circles")
     member_agencies = models.ManyToManyField(
-        "Agency", verbose_name=_("成员单位"), blank=True, related_name="member_of_circles",
-        help_text=_("区划之外单独加入的单位"),
+        "Agency",
+        verbose_name=_("member agencies"),
+        blank=True,
+        related_name="member_of_circles",
+        help_text=_("Agencies that take part on their own, beyond the member regions"),
     )
     coordinating_agency = models.ForeignKey(
-        "Agency", verbose_name=_("协调办所在单位"), null=True, blank=True, on_delete=models.SET_NULL,
+        "Agency",
+        verbose_name=_("coordinating agency"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="coordinated_circles",
     )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = CircleQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("协作区")
-        verbose_name_plural = _("协作区")
+        verbose_name = _("Cooperation circle")
+        verbose_name_plural = _("Cooperation circle")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -173,32 +187,47 @@ class AgencyQuerySet(VisibleQuerySet):
 class Agency(models.Model):
     """政法单位: a court, procuratorate, police or justice bureau, committee, association … in one region."""
 
-    name = models.CharField(_("名称"), max_length=100)
-    short_name = models.CharField(_("简称"), max_length=50, blank=True)
-    type = models.CharField(_("类型"), max_length=20, choices=AgencyType.choices, db_index=True)
-    level = models.CharField(_("层级"), max_length=10, choices=RegionLevel.choices, db_index=True)
-    region = models.ForeignKey(Region, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="agencies")
+    name = models.CharField(_("name"), max_length=100)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    type = models.CharField(_("type"), max_length=20, choices=AgencyType.choices, db_index=True)
+    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices, db_index=True)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="agencies")
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        verbose_name=_("parent agency"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
     )
     jurisdiction = models.ManyToManyField(
-        Region, verbose_name=_("管辖区域"), blank=True, related_name="agencies_with_jurisdiction",
-        help_text=_("为空时即所在区划及其下级区划"),
+        Region,
+        verbose_name=_("jurisdiction"),
+        blank=True,
+        related_name="agencies_with_jurisdiction",
+        help_text=_("When empty: the agency's own region and everything below it"),
     )
     rank = models.PositiveSmallIntegerField(
-        _("序号"), default=0, help_text=_("同一区划同类单位的排序，例如第一、第二中级人民法院")
+        _("rank"),
+        default=0,
+        help_text=_("Order among agencies of one type in one region, e.g. the First and Second Intermediate Courts"),
     )
     specialty = models.CharField(
-        _("专门类别"), max_length=20, blank=True, help_text=_("专门法院等：知识产权、金融、海事、互联网、铁路运输")
+        _("specialty"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Special courts and the like: intellectual property, finance, maritime, internet, railway transport"
+        ),
     )
-    is_standard = models.BooleanField(_("按规则生成"), default=False)
-    is_active = models.BooleanField(_("有效"), default=True)
+    is_standard = models.BooleanField(_("generated by rule"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
 
     objects = AgencyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("政法单位")
-        verbose_name_plural = _("政法单位")
+        verbose_name = _("Agencies")
+        verbose_name_plural = _("Agencies")
         ordering = ["region_id", "type", "rank", "id"]
         constraints = [models.UniqueConstraint(fields=["region", "name"], name="agency_unique_name_in_region")]
         indexes = [models.Index(fields=["type", "level"], name="agency_type_level_idx")]
@@ -219,14 +248,14 @@ class DepartmentQuerySet(VisibleQuerySet):
 class Department(models.Model):
     """内设机构: a 庭, 处, 科 … inside an agency."""
 
-    agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="departments")
-    name = models.CharField(_("名称"), max_length=60)
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.CASCADE, related_name="departments")
+    name = models.CharField(_("name"), max_length=60)
 
     objects = DepartmentQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("内设机构")
-        verbose_name_plural = _("内设机构")
+        verbose_name = _("department")
+        verbose_name_plural = _("department")
         ordering = ["agency", "name"]
         constraints = [models.UniqueConstraint(fields=["agency", "name"], name="department_unique_name")]
 
@@ -239,11 +268,11 @@ class Department(models.Model):
 
 
 class Role(models.TextChoices):
-    PLATFORM_ADMIN = "admin", _("平台管理员")
-    COORDINATOR = "coordinator", _("协调办")
-    LIAISON = "liaison", _("联络员")
-    HANDLER = "handler", _("承办人")
-    VIEWER = "viewer", _("查看")
+    PLATFORM_ADMIN = "admin", _("Platform administrator")
+    COORDINATOR = "coordinator", _("Coordination office")
+    LIAISON = "liaison", _("Liaison")
+    HANDLER = "handler", _("Case handler")
+    VIEWER = "viewer", _("Viewer")
 
 
 class UserQuerySet(VisibleQuerySet):
@@ -270,15 +299,20 @@ class YipanqiUserManager(UserManager.from_queryset(UserQuerySet)):
 class User(AbstractUser):
     """A person: belongs to one agency (and optionally one department) and holds roles."""
 
-    full_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    full_name = models.CharField(_("full name"), max_length=60, blank=True)
     agency = models.ForeignKey(
-        Agency, verbose_name=_("单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+        Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="people"
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("内设机构"), null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
     )
-    title = models.CharField(_("职务"), max_length=60, blank=True)
-    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
 
     objects = YipanqiUserManager()
 
@@ -286,8 +320,8 @@ class User(AbstractUser):
     api_key_id = None
 
     class Meta:
-        verbose_name = _("人员")
-        verbose_name_plural = _("人员")
+        verbose_name = _("People")
+        verbose_name_plural = _("People")
         ordering = ["agency_id", "username"]
 
     def __str__(self) -> str:
@@ -324,23 +358,29 @@ class User(AbstractUser):
 class RoleGrant(models.Model):
     """A role held by a person; coordinators hold it for one circle."""
 
-    user = models.ForeignKey(User, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="role_grants")
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    user = models.ForeignKey(User, verbose_name=_("People"), on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     circle = models.ForeignKey(
-        Circle, verbose_name=_("协作区"), null=True, blank=True, on_delete=models.CASCADE, related_name="role_grants"
+        Circle,
+        verbose_name=_("Cooperation circle"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="role_grants",
     )
-    granted_at = models.DateTimeField(_("授予时间"), default=timezone.now)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("角色")
-        verbose_name_plural = _("角色")
+        verbose_name = _("role")
+        verbose_name_plural = _("role")
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "circle"], name="rolegrant_unique"),
             models.UniqueConstraint(
                 fields=["user", "role"], condition=Q(circle__isnull=True), name="rolegrant_unique_no_circle"
             ),
             models.CheckConstraint(
-                condition=Q(role="coordinator", circle__isnull=False) | (~Q(role="coordinator") & Q(circle__isnull=True)),
+                condition=Q(role="coordinator", circle__isnull=False)
+                | (~Q(role="coordinator") & Q(circle__isnull=True)),
                 name="rolegrant_circle_only_for_coordinators",
             ),
         ]
@@ -351,7 +391,7 @@ class RoleGrant(models.Model):
 
 
 class ApiKeyScope(models.TextChoices):
-    DIRECTORY_READ = "directory:read", _("读取名录")
+    DIRECTORY_READ = "directory:read", _("Read the directory")
 
 
 class ApiKeyQuerySet(VisibleQuerySet):
@@ -372,24 +412,24 @@ class ApiKeyQuerySet(VisibleQuerySet):
 class ApiKey(models.Model):
     """A key for an agency's own system. Only a SHA-256 of the secret is stored; the prefix finds the row."""
 
-    agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(_("用途"), max_length=100)
-    prefix = models.CharField(_("前缀"), max_length=16, unique=True)
-    hashed_secret = models.CharField(_("密钥摘要"), max_length=64)
-    scopes = models.JSONField(_("权限范围"), default=list)
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("purpose"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    hashed_secret = models.CharField(_("secret digest"), max_length=64)
+    scopes = models.JSONField(_("scopes"), default=list)
     created_by = models.ForeignKey(
-        User, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
-    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("API 密钥")
-        verbose_name_plural = _("API 密钥")
+        verbose_name = _("API key")
+        verbose_name_plural = _("API key")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -75,12 +75,11 @@ def county_specs(region, city, province, branch_parents: dict[str, str] | None =
         police_owner = province.name
     # 直辖市 branch courts and procuratorate branches that cover this district take over as parents.
     parent.update(branch_parents or {})
-    if is_district:
-        police = f"{police_owner}公安局{name}分局"
-    else:
-        police = f"{district_prefix}{name}公安局"
+    police = f"{police_owner}公安局{name}分局" if is_district else f"{district_prefix}{name}公安局"
     return [
-        AgencySpec(_committee(f"{district_prefix}{name}", region.kind), "committee", "county", code, parent["committee"]),
+        AgencySpec(
+            _committee(f"{district_prefix}{name}", region.kind), "committee", "county", code, parent["committee"]
+        ),
         AgencySpec(f"{court_prefix}{name}人民法院", "court", "county", code, parent["court"]),
         AgencySpec(f"{court_prefix}{name}人民检察院", "procuratorate", "county", code, parent["procuratorate"]),
         AgencySpec(police, "police", "county", code, parent["police"]),

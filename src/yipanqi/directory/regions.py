@@ -52,20 +52,35 @@ def iter_region_rows():
         p_code = _pad(province["code"])
         p_path = f"/{p_code}/"
         yield RegionRow(
-            p_code, province["name"], short_name_for(province["name"], "province", province["type"]),
-            province["type"], "province", None, p_path,
+            p_code,
+            province["name"],
+            short_name_for(province["name"], "province", province["type"]),
+            province["type"],
+            "province",
+            None,
+            p_path,
         )
         for child in province.get("children", []):
             level = "city" if child["type"] in CITY_KINDS else "county"
             c_code = _pad(child["code"])
             c_path = f"{p_path}{c_code}/"
             yield RegionRow(
-                c_code, child["name"], short_name_for(child["name"], level, child["type"]),
-                child["type"], level, p_code, c_path,
+                c_code,
+                child["name"],
+                short_name_for(child["name"], level, child["type"]),
+                child["type"],
+                level,
+                p_code,
+                c_path,
             )
             for county in child.get("children", []):
                 k_code = _pad(county["code"])
                 yield RegionRow(
-                    k_code, county["name"], short_name_for(county["name"], "county", county["type"]),
-                    county["type"], "county", c_code, f"{c_path}{k_code}/",
+                    k_code,
+                    county["name"],
+                    short_name_for(county["name"], "county", county["type"]),
+                    county["type"],
+                    "county",
+                    c_code,
+                    f"{c_path}{k_code}/",
                 )

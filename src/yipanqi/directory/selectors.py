@@ -45,31 +45,35 @@ def counterparts(principal, *, agency: Agency, target_region: Region, limit: int
         distance = abs(LEVEL_ORDER[candidate.level] - wanted_level)
         if distance == 0:
             score += 100
-            reasons.append(str(_("同级")))
+            reasons.append(str(_("same level")))
         else:
             score -= 30 * distance
-            reasons.append(str(_("层级不同")))
+            reasons.append(str(_("different level")))
         if candidate.specialty == agency.specialty:
             if candidate.specialty:
                 score += 60
-                reasons.append(str(_("同为专门法院")))
+                reasons.append(str(_("same specialty")))
         else:
             score -= 60
         areas = list(candidate.jurisdiction.all())
         # Jurisdiction only tells candidates apart when the target lies below the candidate's own region
         # (a district of 重庆 for its branch courts); for the whole municipality they serve it alike.
-        if areas and target_region.path != candidate.region.path and target_region.path.startswith(candidate.region.path):
+        if (
+            areas
+            and target_region.path != candidate.region.path
+            and target_region.path.startswith(candidate.region.path)
+        ):
             covers = any(
                 target_region.path.startswith(area.path) or area.path.startswith(target_region.path) for area in areas
             )
             if covers:
                 score += 50
-                reasons.append(str(_("管辖该地")))
+                reasons.append(str(_("has jurisdiction there")))
             else:
                 score -= 40
         if candidate.region_id == target_region.pk:
             score += 20
-            reasons.append(str(_("位于该地")))
+            reasons.append(str(_("located there")))
         elif candidate.region.code in ancestors:
             score += 10
         results.append(Counterpart(candidate, score, reasons))
@@ -103,7 +107,7 @@ def circle_agencies_grouped(principal, circle: Circle, *, max_level: str = Regio
     )
     grouped: dict[int, tuple[Region, dict[str, list[Agency]]]] = {}
     for agency in agencies:
-        region, by_type = grouped.setdefault(agency.region_id, (agency.region, {}))
+        _region, by_type = grouped.setdefault(agency.region_id, (agency.region, {}))
         by_type.setdefault(agency.get_type_display(), []).append(agency)
     return [(region, list(by_type.items())) for region, by_type in grouped.values()]
 

@@ -62,7 +62,13 @@ def load_regions(report: LoadReport | None = None) -> LoadReport:
     new, changed = [], []
     for row in rows:
         region = existing.get(row.code)
-        values = {"name": row.name, "short_name": row.short_name, "kind": row.kind, "level": row.level, "path": row.path}
+        values = {
+            "name": row.name,
+            "short_name": row.short_name,
+            "kind": row.kind,
+            "level": row.level,
+            "path": row.path,
+        }
         if region is None:
             region = Region(code=row.code, **values)
             new.append(region)
@@ -105,7 +111,12 @@ def standard_agency_specs() -> list[naming.AgencySpec]:
         for rank, (name, area) in enumerate(zip(branch["names"], branch["jurisdiction"], strict=True), start=1):
             specs.append(
                 naming.AgencySpec(
-                    name, branch["type"], "city", municipality.code, top[branch["type"]], rank=rank,
+                    name,
+                    branch["type"],
+                    "city",
+                    municipality.code,
+                    top[branch["type"]],
+                    rank=rank,
                     jurisdiction=tuple(area),
                 )
             )
@@ -129,7 +140,12 @@ def standard_agency_specs() -> list[naming.AgencySpec]:
         top = {s.type: s.name for s in naming.province_specs(province)}
         specs.append(
             naming.AgencySpec(
-                court["name"], "court", court["level"], region.code, top["court"], specialty=court["specialty"],
+                court["name"],
+                "court",
+                court["level"],
+                region.code,
+                top["court"],
+                specialty=court["specialty"],
                 jurisdiction=tuple(court.get("jurisdiction", ())),
             )
         )
@@ -161,7 +177,10 @@ def generate_standard_agencies(report: LoadReport | None = None) -> LoadReport:
     for name, pk in Agency.objects.filter(is_standard=True).values_list("name", "pk").order_by("id"):
         ids_by_name.setdefault(name, pk)  # parents are province- and city-level agencies, unique by name
     fix = []
-    all_agencies = {(a.region_id, a.name): a for a in Agency.objects.filter(is_standard=True).only("id", "region_id", "name", "parent_id")}
+    all_agencies = {
+        (a.region_id, a.name): a
+        for a in Agency.objects.filter(is_standard=True).only("id", "region_id", "name", "parent_id")
+    }
     for spec in specs:
         agency = all_agencies.get((region_ids[spec.region_code], spec.name))
         parent_id = ids_by_name.get(spec.parent_name) if spec.parent_name else None
@@ -195,15 +214,31 @@ def load_directory() -> LoadReport:
 
 def _require_admin(acting_user) -> None:
     if acting_user is not None and not getattr(acting_user, "is_platform_admin", False):
-        raise PermissionError(_("只有平台管理员可以修改名录。"))
+        raise PermissionError(_("Only platform administrators may change the directory."))
 
 
 @transaction.atomic
-def create_agency(*, acting_user, name: str, type: str, level: str, region: Region, parent: Agency | None = None,
-                  short_name: str = "", specialty: str = "") -> Agency:
+def create_agency(
+    *,
+    acting_user,
+    name: str,
+    type: str,
+    level: str,
+    region: Region,
+    parent: Agency | None = None,
+    short_name: str = "",
+    specialty: str = "",
+) -> Agency:
     _require_admin(acting_user)
-    agency = Agency(name=name.strip(), short_name=short_name, type=type, level=level, region=region, parent=parent,
-                    specialty=specialty)
+    agency = Agency(
+        name=name.strip(),
+        short_name=short_name,
+        type=type,
+        level=level,
+        region=region,
+        parent=parent,
+        specialty=specialty,
+    )
     agency.full_clean()
     agency.save()
     record_event(acting_user=acting_user, action="directory.agency.create", obj=agency, after=snapshot(agency))
@@ -219,8 +254,9 @@ def update_agency(*, acting_user, agency: Agency, **changes) -> Agency:
         setattr(agency, key, value)
     agency.full_clean()
     agency.save()
-    record_event(acting_user=acting_user, action="directory.agency.update", obj=agency, before=before,
-                 after=snapshot(agency))
+    record_event(
+        acting_user=acting_user, action="directory.agency.update", obj=agency, before=before, after=snapshot(agency)
+    )
     return agency
 
 
@@ -230,8 +266,9 @@ def add_department(*, acting_user, agency: Agency, name: str) -> Department:
     department = Department(agency=agency, name=name.strip())
     department.full_clean()
     department.save()
-    record_event(acting_user=acting_user, action="directory.department.create", obj=department,
-                 after=snapshot(department))
+    record_event(
+        acting_user=acting_user, action="directory.department.create", obj=department, after=snapshot(department)
+    )
     return department
 
 
@@ -240,15 +277,29 @@ def _require_admin_or_liaison_of(acting_user, agency: Agency) -> None:
         return
     if getattr(acting_user, "agency_id", None) == agency.pk and acting_user.has_role(Role.LIAISON):
         return
-    raise PermissionError(_("只有本单位联络员或平台管理员可以执行此操作。"))
+    raise PermissionError(_("Only a liaison of this agency or a platform administrator may do this."))
 
 
 @transaction.atomic
-def create_circle(*, acting_user, name: str, slug: str, short_name: str = "", description: str = "",
-                  regions=(), member_agencies=(), coordinating_agency: Agency | None = None) -> Circle:
+def create_circle(
+    *,
+    acting_user,
+    name: str,
+    slug: str,
+    short_name: str = "",
+    description: str = "",
+    regions=(),
+    member_agencies=(),
+    coordinating_agency: Agency | None = None,
+) -> Circle:
     _require_admin(acting_user)
-    circle = Circle(name=name.strip(), slug=slug, short_name=short_name, description=description,
-                    coordinating_agency=coordinating_agency)
+    circle = Circle(
+        name=name.strip(),
+        slug=slug,
+        short_name=short_name,
+        description=description,
+        coordinating_agency=coordinating_agency,
+    )
     circle.full_clean()
     circle.save()
     circle.regions.set(regions)
@@ -260,14 +311,15 @@ def create_circle(*, acting_user, name: str, slug: str, short_name: str = "", de
 @transaction.atomic
 def set_circle_members(*, acting_user, circle: Circle, regions=None, member_agencies=None) -> Circle:
     if not (acting_user is None or acting_user.is_platform_admin or circle.pk in acting_user.coordinated_circle_ids):
-        raise PermissionError(_("只有该协作区的协调办或平台管理员可以调整成员。"))
+        raise PermissionError(_("Only the circle's coordinators or a platform administrator may change its members."))
     before = snapshot(circle)
     if regions is not None:
         circle.regions.set(regions)
     if member_agencies is not None:
         circle.member_agencies.set(member_agencies)
-    record_event(acting_user=acting_user, action="directory.circle.members", obj=circle, before=before,
-                 after=snapshot(circle))
+    record_event(
+        acting_user=acting_user, action="directory.circle.members", obj=circle, before=before, after=snapshot(circle)
+    )
     return circle
 
 
@@ -275,13 +327,23 @@ def set_circle_members(*, acting_user, circle: Circle, regions=None, member_agen
 
 
 @transaction.atomic
-def create_user(*, acting_user, username: str, password: str | None, full_name: str, agency: Agency,
-                department: Department | None = None, email: str = "", title: str = "", roles=(),
-                coordinated_circles=()) -> User:
+def create_user(
+    *,
+    acting_user,
+    username: str,
+    password: str | None,
+    full_name: str,
+    agency: Agency,
+    department: Department | None = None,
+    email: str = "",
+    title: str = "",
+    roles=(),
+    coordinated_circles=(),
+) -> User:
     if acting_user is not None and not acting_user.is_platform_admin:
         _require_admin_or_liaison_of(acting_user, agency)
     if department is not None and department.agency_id != agency.pk:
-        raise ValidationError({"department": _("内设机构不属于该单位。")})
+        raise ValidationError({"department": _("The department does not belong to this agency.")})
     user = User(username=username, full_name=full_name, agency=agency, department=department, email=email, title=title)
     if password:
         user.set_password(password)
@@ -293,16 +355,20 @@ def create_user(*, acting_user, username: str, password: str | None, full_name: 
         _grant(user, role, None)
     for circle in coordinated_circles:
         _grant(user, Role.COORDINATOR, circle)
-    record_event(acting_user=acting_user, action="directory.user.create", obj=user,
-                 after={**snapshot(user), "roles": sorted(roles), "coordinated_circles": [c.pk for c in coordinated_circles]})
+    record_event(
+        acting_user=acting_user,
+        action="directory.user.create",
+        obj=user,
+        after={**snapshot(user), "roles": sorted(roles), "coordinated_circles": [c.pk for c in coordinated_circles]},
+    )
     return user
 
 
 def _grant(user: User, role: str, circle: Circle | None) -> RoleGrant:
     if role == Role.COORDINATOR and circle is None:
-        raise ValidationError({"circle": _("协调办角色必须指定协作区。")})
+        raise ValidationError({"circle": _("The coordinator role needs a circle.")})
     if role != Role.COORDINATOR and circle is not None:
-        raise ValidationError({"circle": _("只有协调办角色对应协作区。")})
+        raise ValidationError({"circle": _("Only the coordinator role is held for a circle.")})
     grant, _created = RoleGrant.objects.get_or_create(user=user, role=role, circle=circle)
     user.__dict__.pop("role_set", None)
     user.__dict__.pop("coordinated_circle_ids", None)
@@ -313,11 +379,15 @@ def _grant(user: User, role: str, circle: Circle | None) -> RoleGrant:
 def grant_role(*, acting_user, user: User, role: str, circle: Circle | None = None) -> RoleGrant:
     if acting_user is not None and not acting_user.is_platform_admin:
         if role in (Role.PLATFORM_ADMIN, Role.COORDINATOR):
-            raise PermissionError(_("只有平台管理员可以授予该角色。"))
+            raise PermissionError(_("Only platform administrators may grant this role."))
         _require_admin_or_liaison_of(acting_user, user.agency)
     grant = _grant(user, role, circle)
-    record_event(acting_user=acting_user, action="directory.role.grant", obj=user,
-                 after={"role": role, "circle": circle.pk if circle else None})
+    record_event(
+        acting_user=acting_user,
+        action="directory.role.grant",
+        obj=user,
+        after={"role": role, "circle": circle.pk if circle else None},
+    )
     return grant
 
 
@@ -325,13 +395,17 @@ def grant_role(*, acting_user, user: User, role: str, circle: Circle | None = No
 def revoke_role(*, acting_user, user: User, role: str, circle: Circle | None = None) -> None:
     if acting_user is not None and not acting_user.is_platform_admin:
         if role in (Role.PLATFORM_ADMIN, Role.COORDINATOR):
-            raise PermissionError(_("只有平台管理员可以撤销该角色。"))
+            raise PermissionError(_("Only platform administrators may revoke this role."))
         _require_admin_or_liaison_of(acting_user, user.agency)
     RoleGrant.objects.filter(user=user, role=role, circle=circle).delete()
     user.__dict__.pop("role_set", None)
     user.__dict__.pop("coordinated_circle_ids", None)
-    record_event(acting_user=acting_user, action="directory.role.revoke", obj=user,
-                 before={"role": role, "circle": circle.pk if circle else None})
+    record_event(
+        acting_user=acting_user,
+        action="directory.role.revoke",
+        obj=user,
+        before={"role": role, "circle": circle.pk if circle else None},
+    )
 
 
 # --------------------------------------------------------------------------- API keys
@@ -357,12 +431,20 @@ def issue_api_key(*, acting_user, agency: Agency, name: str, scopes: list[str], 
     _require_admin_or_liaison_of(acting_user, agency)
     unknown = sorted(set(scopes) - set(ApiKeyScope.values))
     if unknown or not scopes:
-        raise ValidationError({"scopes": _("未知或缺少的权限范围：%(scopes)s") % {"scopes": ", ".join(unknown) or "-"}})
+        raise ValidationError(
+            {"scopes": _("Unknown or missing scopes: %(scopes)s") % {"scopes": ", ".join(unknown) or "-"}}
+        )
     prefix = secrets.token_hex(API_KEY_PREFIX_BYTES)
     secret = secrets.token_urlsafe(API_KEY_SECRET_BYTES)
-    key = ApiKey(agency=agency, name=name.strip(), prefix=prefix, hashed_secret=hash_secret(secret),
-                 scopes=sorted(set(scopes)), expires_at=expires_at,
-                 created_by=acting_user if isinstance(acting_user, User) else None)
+    key = ApiKey(
+        agency=agency,
+        name=name.strip(),
+        prefix=prefix,
+        hashed_secret=hash_secret(secret),
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
+        created_by=acting_user if isinstance(acting_user, User) else None,
+    )
     key.full_clean()
     key.save()
     record_event(acting_user=acting_user, action="directory.apikey.issue", obj=key, after=snapshot(key))
@@ -377,8 +459,13 @@ def revoke_api_key(*, acting_user, api_key: ApiKey) -> ApiKey:
         before = snapshot(api_key)
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        record_event(acting_user=acting_user, action="directory.apikey.revoke", obj=api_key, before=before,
-                     after=snapshot(api_key))
+        record_event(
+            acting_user=acting_user,
+            action="directory.apikey.revoke",
+            obj=api_key,
+            before=before,
+            after=snapshot(api_key),
+        )
     return api_key
 
 

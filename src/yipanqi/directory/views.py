@@ -33,10 +33,11 @@ def region_tree(request, code: str | None = None):
         "ancestors": selectors.region_ancestors(region) if region else [],
         "children": selectors.region_children(request.user, region),
         "agencies": Agency.objects.visible_to(request.user).filter(region=region).order_by("type", "rank")
-        if region else [],
+        if region
+        else [],
         "q": q,
         "results": results,
-        "title": region.name if region else _("行政区划"),
+        "title": region.name if region else _("Regions"),
     }
     template = "directory/_region_children.html" if request.htmx and not q else "directory/region_tree.html"
     return render(request, template, context)
@@ -46,7 +47,7 @@ def region_tree(request, code: str | None = None):
 @require_GET
 def circle_list(request):
     circles = Circle.objects.visible_to(request.user).prefetch_related("regions").select_related("coordinating_agency")
-    return render(request, "directory/circle_list.html", {"circles": circles, "title": _("协作区")})
+    return render(request, "directory/circle_list.html", {"circles": circles, "title": _("Cooperation circle")})
 
 
 @login_required
@@ -60,12 +61,16 @@ def circle_detail(request, slug: str):
         .filter(role_grants__role=Role.COORDINATOR, role_grants__circle=circle)
         .select_related("agency")
     )
-    return render(request, "directory/circle_detail.html", {
-        "circle": circle,
-        "groups": selectors.circle_agencies_grouped(request.user, circle),
-        "coordinators": coordinators,
-        "title": circle.name,
-    })
+    return render(
+        request,
+        "directory/circle_detail.html",
+        {
+            "circle": circle,
+            "groups": selectors.circle_agencies_grouped(request.user, circle),
+            "coordinators": coordinators,
+            "title": circle.name,
+        },
+    )
 
 
 @login_required
@@ -73,19 +78,21 @@ def circle_detail(request, slug: str):
 def agency_list(request):
     base = Agency.objects.visible_to(request.user).select_related("region")
     filterset = AgencyFilter(request.GET or None, queryset=base, request=request)
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base.none() if filterset.is_bound else base
+    queryset = (
+        filterset.qs if filterset.is_bound and filterset.is_valid() else base.none() if filterset.is_bound else base
+    )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     template = "directory/_agency_rows.html" if request.htmx else "directory/agency_list.html"
-    return render(request, template, {"filter": filterset, "page": page, "title": _("政法单位")})
+    return render(request, template, {"filter": filterset, "page": page, "title": _("Agencies")})
 
 
 @login_required
 @require_GET
 def agency_detail(request, pk: int):
     agency = get_object_or_404(
-        Agency.objects.visible_to(request.user).select_related("region", "parent").prefetch_related(
-            "departments", "jurisdiction"
-        ),
+        Agency.objects.visible_to(request.user)
+        .select_related("region", "parent")
+        .prefetch_related("departments", "jurisdiction"),
         pk=pk,
     )
     people = (
@@ -98,18 +105,22 @@ def agency_detail(request, pk: int):
     counterparts = None
     if form.is_bound and form.is_valid():
         counterparts = selectors.counterparts(request.user, agency=agency, target_region=form.cleaned_data["region"])
-    return render(request, "directory/agency_detail.html", {
-        "agency": agency,
-        "ancestors": selectors.region_ancestors(agency.region),
-        "children": Agency.objects.visible_to(request.user).filter(parent=agency).select_related("region")[:100],
-        "circles": Circle.objects.visible_to(request.user).filter(
-            pk__in=Circle.objects.containing_agency(agency).values("pk")
-        ),
-        "people": people,
-        "form": form,
-        "counterparts": counterparts,
-        "title": agency.name,
-    })
+    return render(
+        request,
+        "directory/agency_detail.html",
+        {
+            "agency": agency,
+            "ancestors": selectors.region_ancestors(agency.region),
+            "children": Agency.objects.visible_to(request.user).filter(parent=agency).select_related("region")[:100],
+            "circles": Circle.objects.visible_to(request.user).filter(
+                pk__in=Circle.objects.containing_agency(agency).values("pk")
+            ),
+            "people": people,
+            "form": form,
+            "counterparts": counterparts,
+            "title": agency.name,
+        },
+    )
 
 
 @login_required
@@ -125,7 +136,7 @@ def people_list(request):
     filterset = UserFilter(request.GET or None, queryset=base, request=request)
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(request, "directory/people_list.html", {"filter": filterset, "page": page, "title": _("人员")})
+    return render(request, "directory/people_list.html", {"filter": filterset, "page": page, "title": _("People")})
 
 
 @login_required
@@ -145,12 +156,20 @@ def api_keys(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("已创建 API 密钥，请立即复制保存，密钥只显示这一次。"))
+            messages.success(request, _("API key created. Copy it now: it is shown only this once."))
             form = ApiKeyForm()
     keys = ApiKey.objects.visible_to(request.user).filter(agency=agency)
-    return render(request, "directory/api_keys.html", {
-        "form": form, "keys": keys, "issued": issued, "agency": agency, "title": _("API 密钥"),
-    })
+    return render(
+        request,
+        "directory/api_keys.html",
+        {
+            "form": form,
+            "keys": keys,
+            "issued": issued,
+            "agency": agency,
+            "title": _("API key"),
+        },
+    )
 
 
 @login_required
@@ -158,5 +177,5 @@ def api_keys(request):
 def api_key_revoke(request, pk: int):
     api_key = get_object_or_404(ApiKey.objects.visible_to(request.user), pk=pk)
     services.revoke_api_key(acting_user=request.user, api_key=api_key)
-    messages.success(request, _("已吊销 API 密钥 %(name)s。") % {"name": api_key.name})
+    messages.success(request, _("API key %(name)s revoked.") % {"name": api_key.name})
     return redirect("directory:api-keys")

@@ -57,16 +57,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if parts[0] != self.keyword:
             return None
         if len(parts) != 2 or not parts[1].startswith("yq_") or "." not in parts[1]:
-            raise exceptions.AuthenticationFailed(_("API 密钥格式不正确。"))
+            raise exceptions.AuthenticationFailed(_("Malformed API key."))
         from yipanqi.directory.models import ApiKey
         from yipanqi.directory.services import hash_secret, touch_api_key
 
         prefix, _sep, secret = parts[1][3:].partition(".")
         key = ApiKey.objects.select_related("agency").filter(prefix=prefix).first()
         if key is None or not hmac.compare_digest(key.hashed_secret, hash_secret(secret)):
-            raise exceptions.AuthenticationFailed(_("API 密钥无效。"))
+            raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if not key.is_active:
-            raise exceptions.AuthenticationFailed(_("API 密钥已吊销或过期。"))
+            raise exceptions.AuthenticationFailed(_("The API key has been revoked or has expired."))
         touch_api_key(key, settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
         return ApiKeyPrincipal(key), key
 

@@ -15,23 +15,23 @@ from yipanqi.core.context import current_request_id
 
 def _message_for(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.ValidationError):
-        return _("提交的数据有误，请检查各字段。")
+        return _("The submitted data is invalid; check the fields.")
     if isinstance(exc, exceptions.NotAuthenticated):
-        return _("请先登录或提供 API 密钥。")
+        return _("Sign in or present an API key first.")
     if isinstance(exc, exceptions.NotFound):
-        return _("未找到该对象。")
+        return _("Not found.")
     if isinstance(exc, exceptions.PermissionDenied):
-        return _("没有权限执行此操作。")
+        return _("You do not have permission to do this.")
     if isinstance(exc, exceptions.UnsupportedMediaType):
-        return _("不支持的内容类型，请使用 application/json。")
+        return _("Unsupported content type; use application/json.")
     if isinstance(exc, exceptions.ParseError):
-        return _("请求内容无法解析：%(detail)s") % {"detail": exc.detail}
+        return _("The request body could not be parsed: %(detail)s") % {"detail": exc.detail}
     if isinstance(exc, exceptions.MethodNotAllowed):
-        return _("不允许的请求方法。")
+        return _("Method not allowed.")
     if isinstance(exc, exceptions.Throttled):
-        return _("请求过于频繁，请稍后再试。")
+        return _("Too many requests; try again later.")
     detail = exc.detail
-    return str(detail) if not isinstance(detail, dict | list) else _("请求有误。")
+    return str(detail) if not isinstance(detail, dict | list) else _("Bad request.")
 
 
 def exception_handler(exc, context):
@@ -40,7 +40,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied | PermissionError):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -48,7 +50,9 @@ def exception_handler(exc, context):
     message = _message_for(exc)
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail) != str(exceptions.PermissionDenied.default_detail):
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail) != str(
+        exceptions.PermissionDenied.default_detail
+    ):
         message = str(exc.detail)
     body = {
         "error": {

@@ -15,19 +15,32 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "time", "action", "object_type", "object_id", "object_repr", "actor", "actor_agency_id",
-                  "api_key_id", "subject_agency_id", "request_id", "before", "after"]
+        fields = [
+            "id",
+            "time",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "actor",
+            "actor_agency_id",
+            "api_key_id",
+            "subject_agency_id",
+            "request_id",
+            "before",
+            "after",
+        ]
 
     def get_object_type(self, obj) -> str:
         return f"{obj.content_type.app_label}.{obj.content_type.model}"
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    action = django_filters.CharFilter(label=_("操作"), lookup_expr="startswith", max_length=80)
-    object_type = django_filters.CharFilter(label=_("对象类型"), method="filter_object_type", max_length=80)
-    object_id = django_filters.CharFilter(label=_("对象编号"), max_length=64)
-    request_id = django_filters.CharFilter(label=_("请求编号"), max_length=64)
-    since = django_filters.IsoDateTimeFilter(label=_("起始时间"), field_name="time", lookup_expr="gte")
+    action = django_filters.CharFilter(label=_("action"), lookup_expr="startswith", max_length=80)
+    object_type = django_filters.CharFilter(label=_("object type"), method="filter_object_type", max_length=80)
+    object_id = django_filters.CharFilter(label=_("object id"), max_length=64)
+    request_id = django_filters.CharFilter(label=_("request id"), max_length=64)
+    since = django_filters.IsoDateTimeFilter(label=_("since"), field_name="time", lookup_expr="gte")
 
     class Meta:
         model = AuditEvent

@@ -34,8 +34,18 @@ class AgencySerializer(serializers.ModelSerializer):
     class Meta:
         model = Agency
         fields = [
-            "id", "name", "short_name", "type", "type_display", "level", "level_display", "region", "parent_id",
-            "specialty", "rank", "is_active",
+            "id",
+            "name",
+            "short_name",
+            "type",
+            "type_display",
+            "level",
+            "level_display",
+            "region",
+            "parent_id",
+            "specialty",
+            "rank",
+            "is_active",
         ]
 
 
@@ -67,7 +77,16 @@ class CircleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Circle
-        fields = ["id", "name", "short_name", "slug", "description", "regions", "member_agencies", "coordinating_agency"]
+        fields = [
+            "id",
+            "name",
+            "short_name",
+            "slug",
+            "description",
+            "regions",
+            "member_agencies",
+            "coordinating_agency",
+        ]
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -89,20 +108,30 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "agency", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at",
-                  "is_active"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "agency",
+            "scopes",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "is_active",
+        ]
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, label=_("用途"))
+    name = serializers.CharField(max_length=100, label=_("purpose"))
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=ApiKeyScope.choices), allow_empty=False, label=_("权限范围")
+        child=serializers.ChoiceField(choices=ApiKeyScope.choices), allow_empty=False, label=_("scopes")
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, label=_("到期时间"))
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, label=_("expires at"))
 
 
 class ApiKeyIssuedSerializer(ApiKeySerializer):
-    token = serializers.CharField(read_only=True, help_text=_("只显示这一次，请妥善保存。"))
+    token = serializers.CharField(read_only=True, help_text=_("Shown only this once; keep it safe."))
 
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "token"]

@@ -74,10 +74,10 @@ class AgencyViewSet(VisibleReadOnlyViewSet):
         agency = self.get_object()
         code = request.query_params.get("region", "")
         if not (code.isdigit() and len(code) == 6):
-            raise ValidationError({"region": [_("请提供 6 位行政区划代码。")]})
+            raise ValidationError({"region": [_("Give a 6-digit region code.")]})
         region = Region.objects.visible_to(request.user).filter(code=code).first()
         if region is None:
-            raise ValidationError({"region": [_("未知的行政区划代码：%(code)s") % {"code": code}]})
+            raise ValidationError({"region": [_("Unknown region code: %(code)s") % {"code": code}]})
         results = selectors.counterparts(request.user, agency=agency, target_region=region)
         return Response(serializers.CounterpartSerializer(results, many=True).data)
 
@@ -91,13 +91,22 @@ class PersonViewSet(VisibleReadOnlyViewSet):
     required_scopes = READ
 
     def optimise(self, queryset):
-        return queryset.select_related("agency", "department").prefetch_related(
-            Prefetch("role_grants", queryset=RoleGrant.objects.only("id", "user_id", "role", "circle_id"))
-        ).order_by("agency_id", "username")
+        return (
+            queryset.select_related("agency", "department")
+            .prefetch_related(
+                Prefetch("role_grants", queryset=RoleGrant.objects.only("id", "user_id", "role", "circle_id"))
+            )
+            .order_by("agency_id", "username")
+        )
 
 
-class ApiKeyViewSet(VisibleModelViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                    mixins.CreateModelMixin, viewsets.GenericViewSet):
+class ApiKeyViewSet(
+    VisibleModelViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     """API keys of one's own agency (liaisons only). The token is shown once, at creation."""
 
     queryset = ApiKey.objects.all()
