@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -75,6 +77,13 @@ def _is_api(request) -> bool:
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        message = _("The request body is larger than the allowed %(size)s bytes.") % {
+            "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        }
+        if _is_api(request):
+            return json_error("request_too_large", message, 413)
+        return render(request, "errors/400.html", {"message": message}, status=413)
     if _is_api(request):
         return json_error("bad_request", _("Bad request: %(detail)s") % {"detail": exception or ""}, 400)
     return render(request, "errors/400.html", status=400)

@@ -31,9 +31,7 @@ class AgencyFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(label=_("type"), choices=AgencyType.choices)
     level = django_filters.ChoiceFilter(label=_("level"), choices=RegionLevel.choices)
     region = django_filters.CharFilter(label=_("region code (with subregions)"), method="filter_region", max_length=6)
-    circle = django_filters.ModelChoiceFilter(
-        label=_("Cooperation circle"), method="filter_circle", queryset=Circle.objects.all()
-    )
+    circle = django_filters.NumberFilter(label=_("Cooperation circle"), method="filter_circle")
 
     class Meta:
         model = Agency
@@ -50,9 +48,9 @@ class AgencyFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         user = getattr(self.request, "user", None)
-        if not Circle.objects.visible_to(user).filter(pk=value.pk).exists():
+        if not Circle.objects.visible_to(user).filter(pk=value).exists():
             return queryset.none()
-        return queryset.filter(pk__in=Agency.objects.in_circles([value.pk]).values("pk"))
+        return queryset.filter(pk__in=Agency.objects.in_circles([int(value)]).values("pk"))
 
 
 class UserFilter(django_filters.FilterSet):

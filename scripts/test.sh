@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole suite twice: against SQLite, then against a throwaway PostgreSQL cluster started and stopped here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export YIPANQI_MODE=test
+py=.venv/bin/pytest
+status=0
+
+echo "== yipanqi tests on SQLite"
+"$py" "$@" || status=$?
+
+echo "== yipanqi tests on PostgreSQL (throwaway cluster)"
+pgdir=$(mktemp -d /tmp/yipanqi-pg.XXXXXX)
+port=$(( 56000 + RANDOM % 2000 ))
+trap 'scripts/pg.sh stop "$pgdir/cluster"; rm -rf "$pgdir"' EXIT
+DATABASE_URL=$(scripts/pg.sh start "$pgdir/cluster" "$port")
+export DATABASE_URL
+"$py" "$@" || status=$?
+
+if [ "$status" -ne 0 ]; then echo "yipanqi tests FAILED (exit $status)" >&2; fi
+exit "$status"

@@ -1,0 +1,85 @@
+"""Test set-up shared by every app: the national directory and the demo cast are loaded once per session.
+
+The fixed cast (see DESIGN.md): ``owner`` is the 四川 court liaison (四川省高级人民法院), ``partner`` the 重庆 court
+liaison (another region of the same circle, 成渝), ``outsider`` a 黑龙江 police liaison (no shared circle),
+``anonymous`` nobody. ``coordinator`` coordinates 成渝; ``admin`` is a platform admin.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from yipanqi.directory.demo import load_demo
+
+    with django_db_blocker.unblock():
+        load_demo()
+
+
+def _user(username):
+    from yipanqi.directory.models import User
+
+    return User.objects.select_related("agency").get(username=username)
+
+
+@pytest.fixture
+def owner(db):
+    return _user("sc_court")
+
+
+@pytest.fixture
+def partner(db):
+    return _user("cq_court")
+
+
+@pytest.fixture
+def outsider(db):
+    return _user("hlj_police")
+
+
+@pytest.fixture
+def coordinator(db):
+    return _user("chengyu_coord")
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("admin")
+
+
+@pytest.fixture
+def chengyu(db):
+    from yipanqi.directory.models import Circle
+
+    return Circle.objects.get(slug="chengyu")
+
+
+@pytest.fixture
+def api():
+    """An API client factory: ``api(user)`` is signed in as that user, ``api(None)`` is anonymous."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user=None)
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def web(client):
+    """A browser-like Django test client factory for pages."""
+    from django.test import Client
+
+    def make(user=None):
+        c = Client()
+        if user is not None:
+            c.force_login(user)
+        return c
+
+    return make
