@@ -23,9 +23,17 @@ def test_every_response_carries_a_request_id(client):
     assert forged["X-Request-ID"] != "<script>"
 
 
-def test_record_event_demands_a_transaction(owner):
-    with pytest.raises(RuntimeError):
-        record_event(acting_user=owner, action="x", obj=owner.agency)
+@pytest.mark.django_db(transaction=True)
+def test_record_event_demands_a_transaction():
+    """Outside the test's own transaction: an audit write with no service transaction around it is refused."""
+    agency = Agency.objects.first() or Agency.objects.create(
+        name="临时单位",
+        type="other",
+        level="province",
+        region=Region.objects.create(code="990000", name="测试", kind="省", level="province", path="/990000/"),
+    )
+    with pytest.raises(RuntimeError, match="transaction"):
+        record_event(acting_user=None, action="x", obj=agency)
 
 
 def test_service_writes_are_audited_with_before_and_after(admin_user):
