@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml
 assets: $(ASSETS)
 
 $(ASSETS): package.json package-lock.json scripts/build_assets.mjs
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	node scripts/build_assets.mjs
 	touch $@
 

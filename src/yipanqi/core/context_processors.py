@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+# Which top-navigation entry a page belongs to, by URL name.
+NAV_SECTIONS = {
+    "dashboard": "dashboard",
+    "directory:circles": "circles",
+    "directory:circle": "circles",
+    "directory:agencies": "agencies",
+    "directory:agency": "agencies",
+    "directory:regions": "regions",
+    "directory:region": "regions",
+    "directory:people": "people",
+    "audit-list": "audit",
+    "audit-object": "audit",
+    "directory:api-keys": "api-keys",
+}
+
 
 def navigation(request):
+    match = getattr(request, "resolver_match", None)
+    section = NAV_SECTIONS.get(match.view_name, "") if match else ""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {"nav_section": section}
 
     def circles():
         from yipanqi.directory.models import Circle
 
-        return list(Circle.objects.visible_to(user).only("id", "name", "short_name"))
+        return list(Circle.objects.visible_to(user).only("id", "name", "short_name", "slug"))
+
+    def roles():
+        from yipanqi.directory.models import Role
+
+        labels = dict(Role.choices)
+        return [labels[r] for r in Role.values if r in getattr(user, "role_set", ())]
+
+    def can_manage_keys():
+        from yipanqi.directory.models import Role
+
+        return bool(user.agency_id) and (user.has_role(Role.LIAISON) or user.is_platform_admin)
 
     return {
+        "nav_section": section,
         "nav_agency": getattr(user, "agency", None),
         "nav_circles": circles,
+        "nav_roles": roles,
+        "nav_can_manage_keys": can_manage_keys,
         "nav_is_admin": getattr(user, "is_platform_admin", False),
         "nav_is_coordinator": bool(getattr(user, "coordinated_circle_ids", None)),
     }

@@ -31,6 +31,22 @@ class RequestIdMiddleware:
         return response
 
 
+class ChineseFirstMiddleware:
+    """Pages are in simplified Chinese unless the person chose English with the switch (the language cookie).
+
+    Browsers' Accept-Language is ignored for pages, so an English-language browser in a Chinese office still gets
+    the Chinese UI; the API keeps honouring Accept-Language for machine clients' error messages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
 class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get() or "-"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -25,6 +28,62 @@ AUDITABLE_MODELS = {
     "department": ("directory", "department"),
 }
 
+# Human labels of audit actions (the codes stay in the data and the API).
+AUDIT_ACTIONS = {
+    "directory.agency.create": gettext_lazy("Agency created"),
+    "directory.agency.update": gettext_lazy("Agency changed"),
+    "directory.department.create": gettext_lazy("Department added"),
+    "directory.circle.create": gettext_lazy("Cooperation circle created"),
+    "directory.circle.members": gettext_lazy("Circle members changed"),
+    "directory.user.create": gettext_lazy("Person added"),
+    "directory.user.update": gettext_lazy("Person changed"),
+    "directory.role.grant": gettext_lazy("Role granted"),
+    "directory.role.revoke": gettext_lazy("Role revoked"),
+    "directory.apikey.issue": gettext_lazy("API key issued"),
+    "directory.apikey.revoke": gettext_lazy("API key revoked"),
+}
+
+
+def _display_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+# Snapshot keys that are not model fields.
+EXTRA_FIELD_LABELS = {
+    "roles": gettext_lazy("role"),
+    "coordinated_circles": gettext_lazy("circles coordinated"),
+    "regions": gettext_lazy("member regions"),
+}
+
+
+def _field_label(model, name: str) -> str:
+    if name in EXTRA_FIELD_LABELS:
+        return str(EXTRA_FIELD_LABELS[name])
+    if model is None:
+        return name
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _describe(events) -> list[AuditEvent]:
+    """Attach display labels to events: ``action_label``, ``kind`` and ``change_rows`` (label, before, after)."""
+    events = list(events)
+    for event in events:
+        event.action_label = AUDIT_ACTIONS.get(event.action, event.action)
+        event.kind = event.content_type.model if event.content_type.model in AUDITABLE_MODELS else ""
+        model = event.content_type.model_class()
+        event.change_rows = [
+            (_field_label(model, name), _display_value(before), _display_value(after))
+            for name, before, after in event.changes
+        ]
+    return events
+
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
@@ -38,7 +97,9 @@ def dashboard(request):
     from yipanqi.directory import selectors as directory_selectors
 
     context = directory_selectors.dashboard_summary(request.user)
-    context["recent_events"] = AuditEvent.objects.visible_to(request.user).select_related("content_type", "actor")[:10]
+    context["recent_events"] = _describe(
+        AuditEvent.objects.visible_to(request.user).select_related("content_type", "actor", "actor_agency")[:8]
+    )
     return render(request, "core/dashboard.html", context)
 
 
@@ -51,7 +112,12 @@ def audit_list(request):
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_list.html", {"page": page, "action": action, "title": _("Audit trail")})
+    page.object_list = _describe(page.object_list)
+    return render(
+        request,
+        "core/audit_list.html",
+        {"page": page, "action": action, "actions": AUDIT_ACTIONS.items(), "title": _("Audit trail")},
+    )
 
 
 @login_required
@@ -65,11 +131,19 @@ def audit_for_object(request, kind: str, object_id: str):
     obj = model.objects.visible_to(request.user).filter(pk=object_id if object_id.isdigit() else None).first()
     if obj is None:
         raise Http404
-    events = AuditEvent.objects.filter(content_type=content_type, object_id=str(obj.pk)).select_related(
-        "actor", "actor_agency"
+    # The object may be public inside the platform (agencies are), its trail is not: only events the viewer may see.
+    events = (
+        AuditEvent.objects.visible_to(request.user)
+        .filter(content_type=content_type, object_id=str(obj.pk))
+        .select_related("content_type", "actor", "actor_agency", "api_key")
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_object.html", {"object": obj, "page": page, "title": _("Change history")})
+    page.object_list = _describe(page.object_list)
+    return render(
+        request,
+        "core/audit_object.html",
+        {"object": obj, "kind": kind, "page": page, "title": _("Change history")},
+    )
 
 
 def _is_api(request) -> bool:
@@ -95,6 +169,14 @@ def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
 
 
+def csrf_failure(request, reason=""):
+    """For settings.CSRF_FAILURE_VIEW: Django's own page carries an inline style the CSP blocks."""
+    message = _("The form has expired or did not come from this site. Reload the page and try again.")
+    if _is_api(request):
+        return json_error("permission_denied", message, 403)
+    return render(request, "errors/403.html", {"message": message}, status=403)
+
+
 def page_not_found(request, exception=None):
     if _is_api(request):
         return json_error("not_found", _("Not found."), 404)
@@ -106,7 +188,8 @@ def server_error(request):
         return json_error(
             "server_error", _("Internal server error. Try again later or contact the administrator."), 500
         )
-    return render(request, "errors/500.html", status=500)
+    # No request context: the page must render when the database or the session store is what failed.
+    return HttpResponseServerError(loader.render_to_string("errors/500.html"))
 
 
 @require_GET
