@@ -84,8 +84,20 @@ def run_checked(args: list[str], **kwargs) -> str:
 
 
 def wrk(url: str, duration: str, headers: dict[str, str]) -> dict:
-    args = ["wrk", "-c", str(CONNECTIONS), "-t", "2", "-d", duration, "--timeout", "10s", "--latency",
-            "-s", str(BENCH_DIR / "wrk_stats.lua")]
+    args = [
+        "wrk",
+        "-c",
+        str(CONNECTIONS),
+        "-t",
+        "2",
+        "-d",
+        duration,
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(BENCH_DIR / "wrk_stats.lua"),
+    ]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     out = run_checked([*args, url])
@@ -104,8 +116,13 @@ def start_postgres(stack: ExitStack, tmp: Path) -> str:
 
 
 def start_gunicorn(stack: ExitStack, env: dict[str, str], port: int, log: Path) -> None:
-    command = [str(VENV_BIN / "gunicorn"), "yipanqi.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               *shlex.split(GUNICORN_ARGS)]
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "yipanqi.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        *shlex.split(GUNICORN_ARGS),
+    ]
     output = stack.enter_context(log.open("wb"))
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
 
@@ -133,15 +150,24 @@ def start_gunicorn(stack: ExitStack, env: dict[str, str], port: int, log: Path) 
 def row(case: str, runs: list[dict], baseline_runs: list[dict] | None) -> dict:
     """Medians over the rounds; the ratio is the median of each round's ratio to the baseline run beside it."""
     rps = [r["rps"] for r in runs]
-    result = {"benchmark": "agencies_api", "case": case, "req/s": median(rps),
-              "spread": f"{(max(rps) - min(rps)) / median(rps):.0%}",
-              **{f"{p} ms": median(r[f"{p}_ms"] for r in runs) for p in ("p50", "p95", "p99")}}
+    result = {
+        "benchmark": "agencies_api",
+        "case": case,
+        "req/s": median(rps),
+        "spread": f"{(max(rps) - min(rps)) / median(rps):.0%}",
+        **{f"{p} ms": median(r[f"{p}_ms"] for r in runs) for p in ("p50", "p95", "p99")},
+    }
     if baseline_runs is None:
         return {**result, "baseline": "", "ratio": None, "target": "", "verdict": "baseline"}
     ratio = median(r["rps"] / b["rps"] for r, b in zip(runs, baseline_runs, strict=True))
     met = ratio >= MIN_RATIO and result["p95 ms"] < MAX_P95_MS
-    return {**result, "baseline": "/healthz", "ratio": ratio,
-            "target": f"ratio>={MIN_RATIO} p95<{MAX_P95_MS:g}ms", "verdict": "ok" if met else "MISSED"}
+    return {
+        **result,
+        "baseline": "/healthz",
+        "ratio": ratio,
+        "target": f"ratio>={MIN_RATIO} p95<{MAX_P95_MS:g}ms",
+        "verdict": "ok" if met else "MISSED",
+    }
 
 
 def run() -> list[dict]:
@@ -150,17 +176,29 @@ def run() -> list[dict]:
     with ExitStack() as stack:
         tmp = Path(tempfile.mkdtemp(prefix="yipanqi-bench-"))
         stack.callback(shutil.rmtree, tmp, ignore_errors=True)
-        env = {**os.environ, "DATABASE_URL": start_postgres(stack, tmp), "YIPANQI_MODE": "development",
-               "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1", "YIPANQI_VAR_DIR": str(tmp / "var"),
-               "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT / "src")}
+        env = {
+            **os.environ,
+            "DATABASE_URL": start_postgres(stack, tmp),
+            "YIPANQI_MODE": "development",
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "YIPANQI_VAR_DIR": str(tmp / "var"),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT / "src"),
+        }
         fixture = run_checked([str(VENV_BIN / "python"), str(BENCH_DIR / "fixture_agencies.py")], env=env, cwd=ROOT)
         info = json.loads(fixture.strip().splitlines()[-1])
-        print(f"  fixture: {info['regions']} regions, {info['agencies']} agencies, {info['users']} users; "
-              f"principal: API key of {info['principal_agency']}", file=sys.stderr)
+        print(
+            f"  fixture: {info['regions']} regions, {info['agencies']} agencies, {info['users']} users; "
+            f"principal: API key of {info['principal_agency']}",
+            file=sys.stderr,
+        )
         port = free_port()
         start_gunicorn(stack, env, port, tmp / "gunicorn.log")
-        print(f"  gunicorn {GUNICORN_ARGS}; {ROUNDS} rounds of wrk -c {CONNECTIONS} -t 2 -d {DURATION} per URL",
-              file=sys.stderr)
+        print(
+            f"  gunicorn {GUNICORN_ARGS}; {ROUNDS} rounds of wrk -c {CONNECTIONS} -t 2 -d {DURATION} per URL",
+            file=sys.stderr,
+        )
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Api-Key {info['token']}"}
         if fetch_json(f"{base}/healthz", {}) != {"status": "ok"}:
@@ -176,6 +214,8 @@ def run() -> list[dict]:
         for round_ in range(1, ROUNDS + 1):
             for name, url, headers in targets:
                 runs[name].append(wrk(url, DURATION, headers))
-            print(f"  round {round_}: " + ", ".join(f"{runs[n][-1]['rps']:.0f}" for n, *_ in targets) + " req/s",
-                  file=sys.stderr)
+            print(
+                f"  round {round_}: " + ", ".join(f"{runs[n][-1]['rps']:.0f}" for n, *_ in targets) + " req/s",
+                file=sys.stderr,
+            )
         return [row(BASELINE, runs[BASELINE], None)] + [row(name, runs[name], runs[BASELINE]) for name, *_ in CASES]

@@ -45,8 +45,14 @@ def main() -> None:
         # Every region gets at least one agency; types cycle so each type has hundreds of rows.
         picks = regions + rng.choices(regions, k=AGENCIES - len(regions))
         agencies = [
-            Agency(name=f"{region.name}{labels[types[i % len(types)]]}{i}", type=types[i % len(types)],
-                   level=region.level, region=region, rank=i % 3, is_standard=True)
+            Agency(
+                name=f"{region.name}{labels[types[i % len(types)]]}{i}",
+                type=types[i % len(types)],
+                level=region.level,
+                region=region,
+                rank=i % 3,
+                is_standard=True,
+            )
             for i, region in enumerate(picks)
         ]
         Agency.objects.bulk_create(agencies, batch_size=2000)
@@ -70,13 +76,17 @@ def main() -> None:
         issued = issue_api_key(acting_user=None, agency=principal_agency, name="benchmark", scopes=["directory:read"])
     with connection.cursor() as cursor:  # statistics now, so autovacuum does not analyse during the measurement
         cursor.execute("VACUUM ANALYZE")
-    print(json.dumps({
-        "token": issued.token,
-        "agencies": Agency.objects.count(),
-        "users": User.objects.count(),
-        "regions": len(regions),
-        "principal_agency": principal_agency.name,
-    }))
+    print(
+        json.dumps(
+            {
+                "token": issued.token,
+                "agencies": Agency.objects.count(),
+                "users": User.objects.count(),
+                "regions": len(regions),
+                "principal_agency": principal_agency.name,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

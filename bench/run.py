@@ -56,8 +56,13 @@ def main(filters: list[str]) -> int:
             rows += importlib.import_module(name).run()
         except Exception as exc:
             traceback.print_exc()
-            rows.append({"benchmark": name.removeprefix("bench_"), "case": f"ERROR: {exc}".splitlines()[0][:100],
-                         "verdict": "ERROR"})
+            rows.append(
+                {
+                    "benchmark": name.removeprefix("bench_"),
+                    "case": f"ERROR: {exc}".splitlines()[0][:100],
+                    "verdict": "ERROR",
+                }
+            )
             failed = True
         print(f"{name} took {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     print()

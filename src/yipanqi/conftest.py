@@ -19,6 +19,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_demo()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Database writes roll back after each test; cached reads must not outlive them."""
+    from django.core.cache import cache
+
+    from yipanqi.core.versioning import forget_local_versions
+
+    cache.clear()
+    forget_local_versions()
+    yield
+    cache.clear()
+    forget_local_versions()
+
+
 def _user(username):
     from yipanqi.directory.models import User
 

@@ -87,3 +87,17 @@ class AuditEvent(models.Model):
         before, after = self.before or {}, self.after or {}
         keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+class DataVersion(models.Model):
+    """A counter per app, bumped inside every audited write: cached reads are keyed by it (see core/versioning.py)."""
+
+    key = models.CharField(_("key"), max_length=40, primary_key=True)
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.version}"

@@ -12,6 +12,7 @@ from django.db import models, transaction
 
 from .context import client_ip_var, current_request_id
 from .models import AuditEvent
+from .versioning import bump_version
 
 
 def _jsonable(value: Any) -> Any:
@@ -71,6 +72,7 @@ def record_event(
         actor_agency_id = getattr(acting_user, "agency_id", None)
     if subject_agency is None:
         subject_agency = getattr(obj, "audit_agency", None)
+    bump_version(obj._meta.app_label)
     return AuditEvent.objects.create(
         actor=actor,
         actor_agency_id=actor_agency_id,

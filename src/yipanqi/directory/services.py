@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yipanqi.core.services import record_event, snapshot
+from yipanqi.core.versioning import bump_version
 
 from . import naming
 from .models import (
@@ -204,9 +205,12 @@ def generate_standard_agencies(report: LoadReport | None = None) -> LoadReport:
     return report
 
 
+@transaction.atomic
 def load_directory() -> LoadReport:
-    report = load_regions()
-    return generate_standard_agencies(report)
+    report = generate_standard_agencies(load_regions())
+    if report.regions_created or report.regions_updated or report.agencies_created or report.agencies_updated:
+        bump_version("directory")
+    return report
 
 
 # --------------------------------------------------------------------------- agencies, circles, departments
@@ -469,10 +473,14 @@ def revoke_api_key(*, acting_user, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
-def touch_api_key(api_key: ApiKey, resolution_seconds: int) -> None:
-    """Record the last use, at most once per ``resolution_seconds`` so reads do not turn into writes."""
+def touch_api_key(api_key: ApiKey, resolution_seconds: int) -> bool:
+    """Record the last use, at most once per ``resolution_seconds`` so reads do not turn into writes.
+
+    Bookkeeping, not a domain change: no audit event. Returns whether it wrote.
+    """
     now = timezone.now()
     if api_key.last_used_at and (now - api_key.last_used_at).total_seconds() < resolution_seconds:
-        return
+        return False
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
+    return True

@@ -244,6 +244,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "yipanqi@localhost")
 
 # --- API keys: last use is written at most this often per key, so reads never become writes.
 API_KEY_LAST_USED_RESOLUTION_SECONDS = env_int("API_KEY_LAST_USED_RESOLUTION_SECONDS", 300, minimum=0)
+# Cached reads of slowly changing data: how long a process trusts its copy of a data version, how long list pages of
+# reference data (regions, agencies) and verified API keys stay cached (0 turns the caches off).
+DATA_VERSION_TTL_SECONDS = env_int("DATA_VERSION_TTL_MS", 1000, minimum=0) / 1000
+API_LIST_CACHE_SECONDS = env_int("API_LIST_CACHE_SECONDS", 300, minimum=0)
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 60, minimum=0)
 
 LOGGING = {
     "version": 1,

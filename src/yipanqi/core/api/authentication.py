@@ -5,9 +5,12 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+
+from yipanqi.core.versioning import current_version
 
 
 class ApiKeyPrincipal:
@@ -63,12 +66,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         from yipanqi.directory.services import hash_secret, touch_api_key
 
         prefix, _sep, secret = parts[1][3:].partition(".")
-        key = ApiKey.objects.select_related("agency").filter(prefix=prefix).first()
-        if key is None or not hmac.compare_digest(key.hashed_secret, hash_secret(secret)):
+        digest = hash_secret(secret)
+        # Verified keys are cached under the directory's data version: issuing or revoking a key bumps it.
+        cache_key = f"apikey:{current_version('directory')}:{prefix}"
+        seconds = settings.API_KEY_CACHE_SECONDS
+        key = cache.get(cache_key) if seconds else None
+        if key is None:
+            key = ApiKey.objects.select_related("agency").filter(prefix=prefix).order_by().first()
+            if key is not None and seconds:
+                cache.set(cache_key, key, seconds)
+        if key is None or not hmac.compare_digest(key.hashed_secret, digest):
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if not key.is_active:
             raise exceptions.AuthenticationFailed(_("The API key has been revoked or has expired."))
-        touch_api_key(key, settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
+        if touch_api_key(key, settings.API_KEY_LAST_USED_RESOLUTION_SECONDS) and seconds:
+            cache.set(cache_key, key, seconds)
         return ApiKeyPrincipal(key), key
 
     def authenticate_header(self, request):

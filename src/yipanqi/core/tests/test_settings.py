@@ -75,3 +75,12 @@ def test_database_url_must_be_postgres_or_sqlite(tmp_path):
     result = _run({"DATABASE_URL": "mysql://u@h/db", "YIPANQI_VAR_DIR": str(tmp_path)}, "check")
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+@pytest.mark.django_db
+def test_migrations_are_up_to_date():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import Agency, ApiKey, ApiKeyScope, Circle, Department, Region, User
+from yipanqi.core.api.fields import ChoiceLabelField
+
+from ..models import Agency, AgencyType, ApiKey, ApiKeyScope, Circle, Department, Region, RegionLevel, User
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -28,8 +30,8 @@ class AgencyRefSerializer(serializers.ModelSerializer):
 
 class AgencySerializer(serializers.ModelSerializer):
     region = RegionRefSerializer(read_only=True)
-    type_display = serializers.CharField(source="get_type_display", read_only=True)
-    level_display = serializers.CharField(source="get_level_display", read_only=True)
+    type_display = ChoiceLabelField(AgencyType, source="type")
+    level_display = ChoiceLabelField(RegionLevel, source="level")
 
     class Meta:
         model = Agency

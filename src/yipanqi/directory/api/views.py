@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from yipanqi.core.api.caching import CachedReferenceListMixin
 from yipanqi.core.api.viewsets import VisibleModelViewSetMixin, VisibleReadOnlyViewSet
 
 from .. import selectors, services
@@ -19,7 +20,7 @@ from . import serializers
 READ = {"GET": "directory:read", "HEAD": "directory:read", "OPTIONS": "directory:read"}
 
 
-class RegionViewSet(VisibleReadOnlyViewSet):
+class RegionViewSet(CachedReferenceListMixin, VisibleReadOnlyViewSet):
     """行政区划: every province, city and county with its 6-digit code. Search by name (简/繁) or code."""
 
     queryset = Region.objects.all()
@@ -47,8 +48,10 @@ class CircleViewSet(VisibleReadOnlyViewSet):
         )
 
 
-class AgencyViewSet(VisibleReadOnlyViewSet):
+class AgencyViewSet(CachedReferenceListMixin, VisibleReadOnlyViewSet):
     """政法单位 directory, filterable by type, level, region (with its subtree) and circle."""
+
+    uncached_params = ("circle",)  # what a circle filter returns depends on the circles the principal may see
 
     queryset = Agency.objects.all()
     serializer_class = serializers.AgencySerializer

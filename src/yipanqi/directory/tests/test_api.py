@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from yipanqi.core.models import AuditEvent
+from yipanqi.core.versioning import forget_local_versions
 from yipanqi.directory.factories import UserFactory
 from yipanqi.directory.models import Agency, ApiKey, Role
 from yipanqi.directory.services import issue_api_key, revoke_api_key
@@ -16,6 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _queries(client, url):
+    """Queries of a cold request: no cached page, no cached data version."""
+    cache.clear()
+    forget_local_versions()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, response.content
@@ -211,3 +216,31 @@ def test_agencies_filter_by_circle_requires_visibility(api, outsider, owner, che
     assert in_circle["count"] >= 10
     assert api(outsider).get(f"/api/v1/agencies/?circle={chengyu.pk}").json()["count"] == 0
     assert Agency.objects.count() > 5000
+
+
+def test_cached_agency_list_follows_writes(api, owner, admin_user):
+    client = api(owner)
+    url = "/api/v1/agencies/?region=510100&type=court&level=city"
+    first = client.get(url).json()["results"][0]
+    assert first["name"] == "成都市中级人民法院" and first["short_name"] == ""
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get(url).json()["results"][0]["short_name"] == ""
+    assert not any("directory_agency" in q["sql"] for q in cached.captured_queries)  # served from the cache
+    from yipanqi.directory.services import update_agency
+
+    with transaction.atomic():
+        update_agency(acting_user=admin_user, agency=Agency.objects.get(pk=first["id"]), short_name="成都中院")
+    assert client.get(url).json()["results"][0]["short_name"] == "成都中院"
+
+
+def test_circle_filter_is_never_served_from_a_shared_cache(api, owner, outsider, chengyu):
+    url = f"/api/v1/agencies/?circle={chengyu.pk}"
+    assert api(owner).get(url).json()["count"] > 0
+    assert api(outsider).get(url).json()["count"] == 0
+
+
+def test_language_is_part_of_the_cache_key(api, owner):
+    url = "/api/v1/agencies/?region=510000&level=province&type=court"
+    zh = api(owner).get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"][0]["type_display"]
+    en = api(owner).get(url, HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]["type_display"]
+    assert (zh, en) == ("法院", "Court")
