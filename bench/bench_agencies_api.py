@@ -42,6 +42,7 @@ CASES = [  # (row name, path, expected count or None for "at least one full page
     ("agencies ?type=court", "/api/v1/agencies/?type=court", None),
     ("agencies ?region=510000", "/api/v1/agencies/?region=510000", None),
 ]
+UNCACHED_CASES = [("agencies list, caches off", "/api/v1/agencies/", 5_000)]
 PAGE_SIZE = 50
 
 
@@ -193,19 +194,32 @@ def run() -> list[dict]:
             f"principal: API key of {info['principal_agency']}",
             file=sys.stderr,
         )
+        auth = {"Authorization": f"Api-Key {info['token']}"}
+        runs = measure(env, tmp / "gunicorn.log", auth, CASES)
+        rows = [row(BASELINE, runs[BASELINE], None)] + [row(name, runs[name], runs[BASELINE]) for name, *_ in CASES]
+        # The same list with the reference-data caches off: what an uncached request costs (no target).
+        uncached_env = {**env, "API_LIST_CACHE_SECONDS": "0", "API_KEY_CACHE_SECONDS": "0"}
+        uncached = measure(uncached_env, tmp / "gunicorn-uncached.log", auth, UNCACHED_CASES)
+        for name, *_ in UNCACHED_CASES:
+            rows.append({**row(name, uncached[name], uncached[BASELINE]), "target": "(caches off)", "verdict": "info"})
+        return rows
+
+
+def measure(env: dict[str, str], log: Path, auth: dict[str, str], cases) -> dict[str, list[dict]]:
+    """Start gunicorn, check every case answers a full page, then interleave wrk rounds with the baseline."""
+    with ExitStack() as stack:
         port = free_port()
-        start_gunicorn(stack, env, port, tmp / "gunicorn.log")
+        start_gunicorn(stack, env, port, log)
         print(
             f"  gunicorn {GUNICORN_ARGS}; {ROUNDS} rounds of wrk -c {CONNECTIONS} -t 2 -d {DURATION} per URL",
             file=sys.stderr,
         )
         base = f"http://127.0.0.1:{port}"
-        auth = {"Authorization": f"Api-Key {info['token']}"}
         if fetch_json(f"{base}/healthz", {}) != {"status": "ok"}:
             raise RuntimeError("/healthz did not answer {'status': 'ok'}")
-        for _name, path, expected in CASES:
+        for _name, path, expected in cases:
             check_agencies(base + path, auth, expected)
-        targets = [(BASELINE, f"{base}/healthz", {})] + [(name, base + path, auth) for name, path, _ in CASES]
+        targets = [(BASELINE, f"{base}/healthz", {})] + [(name, base + path, auth) for name, path, _ in cases]
         for _name, url, headers in targets:
             wrk(url, WARMUP, headers)
         # Interleaved rounds: each case runs right beside its baseline, so drifting machine speed (a shared
@@ -218,4 +232,4 @@ def run() -> list[dict]:
                 f"  round {round_}: " + ", ".join(f"{runs[n][-1]['rps']:.0f}" for n, *_ in targets) + " req/s",
                 file=sys.stderr,
             )
-        return [row(BASELINE, runs[BASELINE], None)] + [row(name, runs[name], runs[BASELINE]) for name, *_ in CASES]
+        return runs

@@ -10,8 +10,9 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils.translation import get_language
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 
 from yipanqi.core.versioning import current_version
 
@@ -34,12 +35,15 @@ class CachedReferenceListMixin:
         return f"apilist:{model._meta.label_lower}:{current_version(model._meta.app_label)}:{get_language()}:{digest}"
 
     def list(self, request, *args, **kwargs):
-        key = self._list_cache_key(request)
+        key = self._list_cache_key(request) if isinstance(request.accepted_renderer, JSONRenderer) else None
         if key is not None:
-            data = cache.get(key)
-            if data is not None:
-                return Response(data)
+            body = cache.get(key)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json")
         response = super().list(request, *args, **kwargs)
-        if key is not None and response.status_code == 200:
-            cache.set(key, response.data, settings.API_LIST_CACHE_SECONDS)
-        return response
+        if key is None or response.status_code != 200:
+            return response
+        # Cache the rendered bytes: a hit then costs no serialisation and no JSON encoding at all.
+        body = request.accepted_renderer.render(response.data, request.accepted_media_type, self.get_renderer_context())
+        cache.set(key, body, settings.API_LIST_CACHE_SECONDS)
+        return HttpResponse(body, content_type="application/json")
