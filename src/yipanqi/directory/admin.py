@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from yipanqi.core.services import snapshot
-
 from . import services
 from .models import Agency, ApiKey, Circle, Department, Region, RoleGrant, User
 
@@ -70,11 +68,12 @@ class CircleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            services.set_circle_members(
-                acting_user=request.user, circle=obj, regions=data["regions"], member_agencies=data["member_agencies"]
-            )
-            Circle.objects.filter(pk=obj.pk).update(
-                **{k: data[k] for k in ("name", "short_name", "description", "coordinating_agency")}
+            services.update_circle(
+                acting_user=request.user,
+                circle=Circle.objects.get(pk=obj.pk),
+                **{k: data[k] for k in ("name", "short_name", "description", "coordinating_agency")},
+                regions=data["regions"],
+                member_agencies=data["member_agencies"],
             )
         else:
             created = services.create_circle(
@@ -125,16 +124,10 @@ class UserAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from django.db import transaction
-
-        from yipanqi.core.services import record_event
-
-        with transaction.atomic():
-            before = snapshot(User.objects.get(pk=obj.pk))
-            obj.save()
-            record_event(
-                acting_user=request.user, action="directory.user.update", obj=obj, before=before, after=snapshot(obj)
-            )
+        changes = {
+            k: form.cleaned_data[k] for k in form.changed_data if k in self.fields and k not in self.readonly_fields
+        }
+        services.update_user(acting_user=request.user, user=User.objects.get(pk=obj.pk), **changes)
 
 
 @admin.register(Department)

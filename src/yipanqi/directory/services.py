@@ -312,6 +312,32 @@ def create_circle(
     return circle
 
 
+CIRCLE_FIELDS = ("name", "short_name", "description", "coordinating_agency")
+
+
+@transaction.atomic
+def update_circle(*, acting_user, circle: Circle, regions=None, member_agencies=None, **changes) -> Circle:
+    """Rename or redescribe a circle, change its coordinating agency and (optionally) its members; admins only."""
+    _require_admin(acting_user)
+    unknown = set(changes) - set(CIRCLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not circle fields: {sorted(unknown)}")
+    circle = Circle.objects.select_for_update().get(pk=circle.pk)
+    before = snapshot(circle)
+    for key, value in changes.items():
+        setattr(circle, key, value)
+    circle.full_clean()
+    circle.save()
+    if regions is not None:
+        circle.regions.set(regions)
+    if member_agencies is not None:
+        circle.member_agencies.set(member_agencies)
+    record_event(
+        acting_user=acting_user, action="directory.circle.update", obj=circle, before=before, after=snapshot(circle)
+    )
+    return circle
+
+
 @transaction.atomic
 def set_circle_members(*, acting_user, circle: Circle, regions=None, member_agencies=None) -> Circle:
     if not (acting_user is None or acting_user.is_platform_admin or circle.pk in acting_user.coordinated_circle_ids):
@@ -365,6 +391,31 @@ def create_user(
         obj=user,
         after={**snapshot(user), "roles": sorted(roles), "coordinated_circles": [c.pk for c in coordinated_circles]},
     )
+    return user
+
+
+USER_FIELDS = ("full_name", "agency", "department", "title", "email", "phone", "is_active")
+
+
+@transaction.atomic
+def update_user(*, acting_user, user: User, **changes) -> User:
+    """Change a person's details; a liaison may change people of the own agency (not move them elsewhere)."""
+    unknown = set(changes) - set(USER_FIELDS)
+    if unknown:
+        raise ValueError(f"not user fields: {sorted(unknown)}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if acting_user is not None and not acting_user.is_platform_admin:
+        _require_admin_or_liaison_of(acting_user, user.agency)
+        if "agency" in changes and changes["agency"] != user.agency:
+            raise PermissionError(_("Only platform administrators may move a person to another agency."))
+    before = snapshot(user)
+    for key, value in changes.items():
+        setattr(user, key, value)
+    if user.department_id and user.department.agency_id != user.agency_id:
+        raise ValidationError({"department": _("The department does not belong to this agency.")})
+    user.full_clean(exclude=["password"])
+    user.save()
+    record_event(acting_user=acting_user, action="directory.user.update", obj=user, before=before, after=snapshot(user))
     return user
 
 
