@@ -232,6 +232,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "一盘棋：跨区域执法司法协作平台 API (yipanqi cross-regional cooperation platform)",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # people and agency systems
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from our own static files (installed from npm), never from a CDN.
     "SWAGGER_UI_DIST": "/" + STATIC_URL + "vendor/swagger-ui",

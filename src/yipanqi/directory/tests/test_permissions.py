@@ -215,3 +215,28 @@ def test_api_key_page_is_for_liaisons(web):
 def test_region_lookup_in_page_finds_traditional_name(web, owner):
     body = web(owner).get(reverse("directory:regions") + "?q=重慶").content.decode()
     assert Region.objects.get(code="500000").name in body
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [("owner", 201), ("partner", 201), ("outsider", 201), ("anonymous", 401)]
+)
+def test_issuing_a_key_is_for_liaisons_of_their_own_agency(request, api, role, expected):
+    """Every liaison issues keys for the own agency only: the agency is never taken from the request body."""
+    user = _who(request, role)
+    response = api(user).post(
+        "/api/v1/api-keys/", {"name": "系统", "scopes": ["directory:read"], "agency": 1}, format="json"
+    )
+    assert response.status_code == expected
+    if expected == 201:
+        assert response.json()["agency"]["id"] == user.agency_id
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [("owner", 200), ("partner", 200), ("outsider", 200), ("anonymous", 401)]
+)
+def test_api_schema_needs_a_signed_in_person(request, api, role, expected):
+    assert api(_who(request, role)).get("/api/schema/").status_code == expected
+
+
+def test_health_is_public(api):
+    assert api(None).get("/healthz").json() == {"status": "ok"}
