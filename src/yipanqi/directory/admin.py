@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from yipanqi.core.admin import ReadOnlyAdmin
+
 from . import services
 from .models import Agency, ApiKey, Circle, Department, Region, RoleGrant, User
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Region)
