@@ -244,3 +244,14 @@ def test_language_is_part_of_the_cache_key(api, owner):
     zh = api(owner).get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"][0]["type_display"]
     en = api(owner).get(url, HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]["type_display"]
     assert (zh, en) == ("法院", "Court")
+
+
+def test_fast_agency_rows_match_the_declared_fields():
+    from rest_framework import serializers as drf
+
+    from yipanqi.directory.api.serializers import AgencySerializer
+
+    for agency in Agency.objects.select_related("region").filter(region__code__in=["510000", "500000"])[:20]:
+        serializer = AgencySerializer()
+        generic = drf.ModelSerializer.to_representation(serializer, agency)
+        assert serializer.to_representation(agency) == dict(generic)
