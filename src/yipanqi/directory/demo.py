@@ -96,7 +96,7 @@ class DemoUser:
 
 
 USERS = [
-    DemoUser("admin", "平台管理员", "中共四川省委政法委员会", "平台管理员", (Role.PLATFORM_ADMIN,), superuser=True),
+    DemoUser("admin", "平台管理员", "中共四川省委政法委员会", "平台管理员", superuser=True),
     DemoUser(
         "chengyu_coord",
         "王协调",
@@ -188,5 +188,5 @@ def load_demo(stdout=None) -> list[DemoUser]:
             title=demo.role_label,
         )
         if demo.superuser:
-            User.objects.filter(pk=user.pk).update(is_superuser=True, is_staff=True)
+            services.make_platform_admin(acting_user=None, user=user)
     return USERS

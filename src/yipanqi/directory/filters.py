@@ -22,7 +22,7 @@ class RegionFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_within(self, queryset, name, value):
-        region = Region.objects.filter(code=value).first()
+        region = Region.objects.visible_to(self.request.user).filter(code=value).first()
         return queryset.subtree_of(region) if region else queryset.none()
 
 
@@ -41,7 +41,7 @@ class AgencyFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_region(self, queryset, name, value):
-        region = Region.objects.filter(code=value).first()
+        region = Region.objects.visible_to(self.request.user).filter(code=value).first()
         return queryset.filter(region__path__startswith=region.path) if region else queryset.none()
 
     def filter_circle(self, queryset, name, value):

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiKeyScope, Region
+from .text import normalise_chinese
 
 
 def style_form(form):
@@ -43,15 +46,20 @@ class CounterpartForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("e.g. 重庆市 or 500000"), "autocomplete": "off"}),
     )
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_region(self):
+        """An exact code or name first; otherwise the highest-level region whose name contains the text."""
         value = self.cleaned_data["region"].strip()
-        matches = list(Region.objects.search(value).order_by("level", "code")[:2])
-        exact = [r for r in matches if r.code == value or r.name == value]
-        if exact:
-            return exact[0]
-        if not matches:
+        regions = Region.objects.visible_to(self.user).order_by(Length("path"), "code")
+        name = normalise_chinese(value)
+        region = regions.filter(Q(code=value) | Q(name=name) | Q(short_name=name)).first()
+        region = region or regions.search(value).first()
+        if region is None:
             raise forms.ValidationError(_("No such region: %(value)s"), params={"value": value})
-        return matches[0]
+        return region
 
 
 class ApiKeyForm(forms.Form):

@@ -447,6 +447,25 @@ def grant_role(*, acting_user, user: User, role: str, circle: Circle | None = No
 
 
 @transaction.atomic
+def make_platform_admin(*, acting_user, user: User) -> User:
+    """Platform admin role plus access to the Django admin (staff and superuser flags)."""
+    _require_admin(acting_user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = snapshot(user, ["is_staff", "is_superuser"])
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    _grant(user, Role.PLATFORM_ADMIN, None)
+    record_event(
+        acting_user=acting_user,
+        action="directory.role.grant",
+        obj=user,
+        before=before,
+        after={**snapshot(user, ["is_staff", "is_superuser"]), "role": Role.PLATFORM_ADMIN},
+    )
+    return user
+
+
+@transaction.atomic
 def revoke_role(*, acting_user, user: User, role: str, circle: Circle | None = None) -> None:
     if acting_user is not None and not acting_user.is_platform_admin:
         if role in (Role.PLATFORM_ADMIN, Role.COORDINATOR):

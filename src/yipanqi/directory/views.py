@@ -156,7 +156,7 @@ def agency_detail(request, pk: int):
         .select_related("department")
         .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.select_related("circle")))
     )
-    form = style_form(CounterpartForm(request.GET or None))
+    form = style_form(CounterpartForm(request.GET or None, user=request.user))
     counterparts = None
     if form.is_bound and form.is_valid():
         counterparts = selectors.counterparts(request.user, agency=agency, target_region=form.cleaned_data["region"])

@@ -132,3 +132,22 @@ def test_counterparts_api_rejects_bad_region(api, owner):
         response = api(owner).get(f"/api/v1/agencies/{court.pk}/counterparts/?region={value}")
         assert response.status_code == 400
         assert "region" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("重庆", "500000"), ("重慶市", "500000"), ("500103", "500103"), ("朝阳", "110105"), ("四川", "510000")],
+)
+def test_counterpart_form_prefers_exact_then_higher_regions(owner, text, code):
+    from yipanqi.directory.forms import CounterpartForm
+
+    form = CounterpartForm({"region": text}, user=owner)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["region"].code == code
+
+
+def test_counterpart_form_rejects_unknown_region(owner):
+    from yipanqi.directory.forms import CounterpartForm
+
+    form = CounterpartForm({"region": "亚特兰蒂斯"}, user=owner)
+    assert not form.is_valid() and "region" in form.errors
