@@ -11,6 +11,7 @@ admin.site.site_title = gettext_lazy("yipanqi")
 api_v1 = [
     path("", include("yipanqi.directory.api.urls")),
     path("", include("yipanqi.core.api.urls")),
+    path("", include("yipanqi.ledger.api.urls")),
 ]
 
 urlpatterns = [

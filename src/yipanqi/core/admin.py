@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
-from .models import AuditEvent
+from .models import AuditEvent, CalendarDay
+from .services import record_event, snapshot
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,3 +24,34 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["object_repr", "request_id", "action"]
     list_select_related = ["actor", "actor_agency"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Reference data kept by platform admins: saved here directly, each change audited (which also bumps the
+    core data version, so the working-day caches in core/workdays.py pick the change up)."""
+
+    list_display = ["date", "kind", "name", "note"]
+    list_filter = ["kind", "name"]
+    search_fields = ["name", "note", "date"]
+    date_hierarchy = "date"
+    ordering = ["-date"]
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            before = snapshot(CalendarDay.objects.select_for_update().get(pk=obj.pk)) if change else None
+            obj.save()
+            record_event(
+                acting_user=request.user, action="core.calendarday.save", obj=obj, before=before, after=snapshot(obj)
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            before = snapshot(obj)
+            record_event(acting_user=request.user, action="core.calendarday.delete", obj=obj, before=before)
+            obj.delete()
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)

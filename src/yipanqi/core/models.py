@@ -101,3 +101,30 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}@{self.version}"
+
+
+class CalendarDay(models.Model):
+    """One day the State Council announced as a day off or a make-up workday, kept by platform admins.
+
+    The calendar packages know the official 节假日 and 调休 only up to the last announced year (see core/workdays.py);
+    rows here add later years' announcements and override the packages for any date (a correction).
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday (day off)")
+        WORKDAY = "workday", _("Make-up workday")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("The holiday it belongs to, as announced (in Chinese).")
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.get_kind_display()} {self.name}"

@@ -392,6 +392,8 @@ class RoleGrant(models.Model):
 
 class ApiKeyScope(models.TextChoices):
     DIRECTORY_READ = "directory:read", _("Read the directory")
+    LEDGER_READ = "ledger:read", _("Read the agency's ledger")
+    LEDGER_WRITE = "ledger:write", _("File the agency's progress reports and replies")
 
 
 class ApiKeyQuerySet(VisibleQuerySet):

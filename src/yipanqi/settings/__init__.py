@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "csp",
     "yipanqi.core",
     "yipanqi.directory",
+    "yipanqi.ledger",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # people and agency systems
+    # Several models have a "status" with its own choices: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "AgreementStatusEnum": "yipanqi.ledger.models.AgreementStatus",
+        "MeasureStatusEnum": "yipanqi.ledger.models.MeasureStatus",
+        "ShareStatusEnum": "yipanqi.ledger.models.ShareStatus",
+        "SupervisionStatusEnum": "yipanqi.ledger.models.SupervisionStatus",
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from our own static files (installed from npm), never from a CDN.
     "SWAGGER_UI_DIST": "/" + STATIC_URL + "vendor/swagger-ui",
@@ -250,6 +258,12 @@ API_KEY_LAST_USED_RESOLUTION_SECONDS = env_int("API_KEY_LAST_USED_RESOLUTION_SEC
 DATA_VERSION_TTL_SECONDS = env_int("DATA_VERSION_TTL_MS", 1000, minimum=0) / 1000
 API_LIST_CACHE_SECONDS = env_int("API_LIST_CACHE_SECONDS", 300, minimum=0)
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 60, minimum=0)
+
+# Ledger lights (三色督办): blue within N working days of the deadline, yellow when progress trails elapsed time by
+# more than the margin (percentage points) or no report came within the reporting cycle plus the grace days.
+LEDGER_NEAR_WORKDAYS = env_int("LEDGER_NEAR_WORKDAYS", 5, minimum=0, maximum=60)
+LEDGER_BEHIND_MARGIN = env_int("LEDGER_BEHIND_MARGIN", 20, minimum=0, maximum=100)
+LEDGER_REPORT_GRACE_DAYS = env_int("LEDGER_REPORT_GRACE_DAYS", 5, minimum=0, maximum=60)
 
 LOGGING = {
     "version": 1,

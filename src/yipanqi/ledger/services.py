@@ -1,0 +1,480 @@
+"""Ledger write operations: one transaction each, validated before writing, audited inside.
+
+Roll-up rule (documented in docs/ledger.md): a leaf measure's progress is the mean of its owners' shares (a closed
+share counts 100, a measure without owners 0); a parent's progress is the mean of its children's; every write that
+changes progress recomputes the path from the leaf to the root, under a lock on the agreement so that concurrent
+reports in one agreement are applied one after the other and none is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yipanqi.core.services import record_event, snapshot
+from yipanqi.directory.models import Agency, Circle, Role
+
+from .models import (
+    Agreement,
+    ClosureConfirmation,
+    ClosureRule,
+    Measure,
+    MeasureOwner,
+    MeasureStatus,
+    OwnerRole,
+    ProgressReport,
+    ShareStatus,
+    Supervision,
+    SupervisionStatus,
+)
+
+PATH_STEP = 4  # each tree level adds a zero-padded 4-digit position and a dot: "0001.0003."
+
+
+# --------------------------------------------------------------------------- who may do what
+
+
+def is_coordinator_of(principal, agreement: Agreement) -> bool:
+    if principal is None:
+        return True  # the system itself (demo loader, imports run by the platform)
+    if getattr(principal, "is_platform_admin", False):
+        return True
+    return bool(agreement.circle_id and agreement.circle_id in principal.coordinated_circle_ids)
+
+
+def _require_coordinator(principal, agreement: Agreement) -> None:
+    if not is_coordinator_of(principal, agreement):
+        raise PermissionError(_("Only the circle's coordinators may change this agreement."))
+
+
+def acts_for(principal, agency_id: int) -> bool:
+    """A person or system of this agency (liaison, handler, or its API key) — or the system itself."""
+    if principal is None:
+        return True
+    if getattr(principal, "agency_id", None) != agency_id:
+        return False
+    if getattr(principal, "api_key_id", None):
+        return "ledger:write" in (principal.scopes or ())
+    return principal.has_role(Role.LIAISON) or principal.has_role(Role.HANDLER)
+
+
+def _require_owner(principal, owner: MeasureOwner) -> None:
+    if not acts_for(principal, owner.agency_id):
+        raise PermissionError(_("Only the owning agency's liaisons and case handlers may update its share."))
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+@transaction.atomic
+def create_agreement(*, acting_user, title: str, signatories, circle: Circle | None = None, **fields) -> Agreement:
+    signatories = list(dict.fromkeys(signatories))
+    agreement = Agreement(title=title.strip(), circle=circle, **fields)
+    if circle is None and not (acting_user is None or acting_user.is_platform_admin):
+        raise PermissionError(_("Only platform administrators may create an agreement outside a circle."))
+    _require_coordinator(acting_user, agreement)
+    errors = {}
+    if len(signatories) < 2:
+        errors["signatories"] = [_("An agreement needs at least two signatory agencies.")]
+    elif circle is not None:
+        members = set(circle.agencies().filter(pk__in=[a.pk for a in signatories]).values_list("pk", flat=True))
+        outside = [a.name for a in signatories if a.pk not in members]
+        if outside:
+            errors["signatories"] = [
+                _("Not members of %(circle)s: %(agencies)s") % {"circle": circle, "agencies": "、".join(outside)}
+            ]
+    try:
+        agreement.full_clean()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    agreement.created_by = acting_user if getattr(acting_user, "pk", None) else None
+    agreement.save()
+    agreement.signatories.set(signatories)
+    record_event(acting_user=acting_user, action="ledger.agreement.create", obj=agreement, after=snapshot(agreement))
+    return agreement
+
+
+AGREEMENT_FIELDS = (
+    "title",
+    "kind",
+    "signed_on",
+    "signed_place",
+    "status",
+    "valid_from",
+    "valid_until",
+    "superseded_by",
+    "closure_rule",
+    "reporting_cycle",
+    "reporting_every_days",
+)
+
+
+@transaction.atomic
+def update_agreement(*, acting_user, agreement: Agreement, **changes) -> Agreement:
+    unknown = set(changes) - set(AGREEMENT_FIELDS)
+    if unknown:
+        raise ValidationError({f: [_("This field cannot be changed here.")] for f in unknown})
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    _require_coordinator(acting_user, agreement)
+    before = snapshot(agreement)
+    for key, value in changes.items():
+        setattr(agreement, key, value)
+    agreement.full_clean()
+    agreement.save()
+    record_event(
+        acting_user=acting_user,
+        action="ledger.agreement.update",
+        obj=agreement,
+        before=before,
+        after=snapshot(agreement),
+    )
+    return agreement
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def _child_path(parent: Measure | None, position: int) -> str:
+    prefix = parent.path if parent else ""
+    return f"{prefix}{position:04d}."
+
+
+@transaction.atomic
+def add_measure(
+    *, acting_user, agreement: Agreement, number: str, title: str, parent: Measure | None = None, **fields
+) -> Measure:
+    """A new node under ``parent`` (or at the top, an area 方面) at the end of its siblings."""
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    _require_coordinator(acting_user, agreement)
+    if parent is not None:
+        if parent.agreement_id != agreement.pk:
+            raise ValidationError({"parent": [_("The parent belongs to another agreement.")]})
+        parent = Measure.objects.get(pk=parent.pk)
+        if parent.owners.exists():
+            raise ValidationError(
+                {
+                    "parent": [
+                        _("%(number)s has owners: a measure with owners cannot get sub-items.")
+                        % {"number": parent.number}
+                    ]
+                }
+            )
+    siblings = Measure.objects.filter(agreement=agreement, parent=parent)
+    position = (siblings.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    if position > 9999:
+        raise ValidationError({"parent": [_("Too many sub-items under one node.")]})
+    measure = Measure(
+        agreement=agreement,
+        parent=parent,
+        number=number.strip(),
+        title=title.strip(),
+        position=position,
+        path=_child_path(parent, position),
+        depth=(parent.depth + 1) if parent else 0,
+        **fields,
+    )
+    measure.full_clean()
+    if measure.start_on and measure.due_on and measure.due_on < measure.start_on:
+        raise ValidationError({"due_on": [_("The deadline is before the start.")]})
+    measure.save()
+    if parent is not None and parent.is_leaf:
+        Measure.objects.filter(pk=parent.pk).update(is_leaf=False)
+    record_event(acting_user=acting_user, action="ledger.measure.create", obj=measure, after=snapshot(measure))
+    _roll_up(measure)
+    return measure
+
+
+MEASURE_FIELDS = ("number", "title", "text", "category", "start_on", "due_on", "milestones", "expected_outcome")
+
+
+@transaction.atomic
+def update_measure(*, acting_user, measure: Measure, **changes) -> Measure:
+    unknown = set(changes) - set(MEASURE_FIELDS)
+    if unknown:
+        raise ValidationError({f: [_("This field cannot be changed here.")] for f in unknown})
+    Agreement.objects.select_for_update().get(pk=measure.agreement_id)
+    measure = Measure.objects.select_related("agreement__circle").get(pk=measure.pk)
+    _require_coordinator(acting_user, measure.agreement)
+    before = snapshot(measure)
+    for key, value in changes.items():
+        setattr(measure, key, value)
+    measure.full_clean()
+    if measure.start_on and measure.due_on and measure.due_on < measure.start_on:
+        raise ValidationError({"due_on": [_("The deadline is before the start.")]})
+    measure.save()
+    record_event(
+        acting_user=acting_user, action="ledger.measure.update", obj=measure, before=before, after=snapshot(measure)
+    )
+    return measure
+
+
+@transaction.atomic
+def assign_owner(
+    *, acting_user, measure: Measure, agency: Agency, role: str = OwnerRole.CO, department=None, person=None
+) -> MeasureOwner:
+    """Give an agency (in any region) a share of a leaf measure: 主办 (one per measure) or 协办."""
+    Agreement.objects.select_for_update().get(pk=measure.agreement_id)
+    measure = Measure.objects.select_related("agreement__circle").get(pk=measure.pk)
+    _require_coordinator(acting_user, measure.agreement)
+    errors = {}
+    if not measure.is_leaf:
+        errors["measure"] = [
+            _("Owners are assigned to the items of the lowest level, not to %(number)s.") % {"number": measure.number}
+        ]
+    if department is not None and department.agency_id != agency.pk:
+        errors["department"] = [_("The department does not belong to this agency.")]
+    if person is not None and person.agency_id != agency.pk:
+        errors["person"] = [_("%(person)s is not a person of %(agency)s.") % {"person": person, "agency": agency}]
+    if measure.owners.filter(agency=agency).exists():
+        errors["agency"] = [
+            _("%(agency)s already owns a share of %(number)s.") % {"agency": agency, "number": measure.number}
+        ]
+    if role == OwnerRole.LEAD and measure.owners.filter(role=OwnerRole.LEAD).exists():
+        errors["role"] = [_("%(number)s already has a lead agency.") % {"number": measure.number}]
+    if errors:
+        raise ValidationError(errors)
+    owner = MeasureOwner.objects.create(measure=measure, agency=agency, role=role, department=department, person=person)
+    record_event(acting_user=acting_user, action="ledger.owner.assign", obj=owner, after=snapshot(owner))
+    _roll_up(measure)
+    return owner
+
+
+# --------------------------------------------------------------------------- progress and roll-up
+
+
+def _roll_up(measure: Measure) -> None:
+    """Recompute the progress (and status) of ``measure`` and of every ancestor, leaf to root.
+
+    Leaf: mean of the owners' progress. Parent: mean of the children's progress. One aggregate query per level.
+    """
+    node = Measure.objects.filter(pk=measure.pk).values("pk", "parent_id", "is_leaf").get()
+    while node is not None:
+        if node["is_leaf"]:
+            agg = MeasureOwner.objects.filter(measure_id=node["pk"]).aggregate(avg=Avg("progress"), n=Count("id"))
+        else:
+            agg = Measure.objects.filter(parent_id=node["pk"]).aggregate(
+                avg=Avg("progress"), n=Count("id"), open=Count("id", filter=~Q(status=MeasureStatus.DONE))
+            )
+        progress = round(agg["avg"] or 0)
+        update = {"progress": progress}
+        if not node["is_leaf"]:
+            update["status"] = MeasureStatus.DONE if agg["n"] and not agg["open"] else MeasureStatus.OPEN
+        Measure.objects.filter(pk=node["pk"]).update(**update)
+        parent_id = node["parent_id"]
+        node = Measure.objects.filter(pk=parent_id).values("pk", "parent_id", "is_leaf").first() if parent_id else None
+
+
+@transaction.atomic
+def file_report(
+    *,
+    acting_user,
+    owner: MeasureOwner,
+    text: str,
+    progress: int,
+    problems: str = "",
+    next_steps: str = "",
+    idempotency_key: str = "",
+) -> ProgressReport:
+    """An owner reports on its share. Re-sending the same idempotency key returns the first report."""
+    if idempotency_key:
+        existing = ProgressReport.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    Agreement.objects.select_for_update().get(pk=owner.measure.agreement_id)  # serialises roll-ups in one tree
+    owner = MeasureOwner.objects.select_related("measure").get(pk=owner.pk)
+    _require_owner(acting_user, owner)
+    errors = {}
+    if not text or not text.strip():
+        errors["text"] = [_("Describe the progress.")]
+    if not isinstance(progress, int) or not 0 <= progress <= 100:
+        errors["progress"] = [_("Progress is a whole number from 0 to 100.")]
+    if owner.status == ShareStatus.CLOSED:
+        errors["owner"] = [_("This share is closed; reopen it before reporting.")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    report = ProgressReport(
+        measure=owner.measure,
+        owner=owner,
+        text=text.strip(),
+        progress=progress,
+        problems=problems.strip(),
+        next_steps=next_steps.strip(),
+        idempotency_key=idempotency_key,
+        filed_by=acting_user if getattr(acting_user, "pk", None) else None,
+    )
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        return ProgressReport.objects.get(owner=owner, idempotency_key=idempotency_key)
+    MeasureOwner.objects.filter(pk=owner.pk).update(
+        progress=progress, status=ShareStatus.IN_PROGRESS, last_report_at=now
+    )
+    Measure.objects.filter(pk=owner.measure_id).update(last_report_at=now)
+    record_event(acting_user=acting_user, action="ledger.report.file", obj=report, after=snapshot(report))
+    _roll_up(owner.measure)
+    return report
+
+
+@transaction.atomic
+def close_share(*, acting_user, owner: MeasureOwner, results: str, evidence: str = "") -> MeasureOwner:
+    """An owner closes its share with its results (成效); when every share is closed the measure awaits 销号."""
+    Agreement.objects.select_for_update().get(pk=owner.measure.agreement_id)
+    owner = MeasureOwner.objects.select_related("measure").get(pk=owner.pk)
+    _require_owner(acting_user, owner)
+    if not results or not results.strip():
+        raise ValidationError({"results": [_("State the results (成效) of this share.")]})
+    before = snapshot(owner)
+    owner.status, owner.progress, owner.closed_at = ShareStatus.CLOSED, 100, timezone.now()
+    owner.results, owner.evidence = results.strip(), evidence.strip() or owner.evidence
+    owner.save()
+    if not MeasureOwner.objects.filter(measure_id=owner.measure_id).exclude(status=ShareStatus.CLOSED).exists():
+        Measure.objects.filter(pk=owner.measure_id, status=MeasureStatus.OPEN).update(status=MeasureStatus.CLOSING)
+    record_event(acting_user=acting_user, action="ledger.owner.close", obj=owner, before=before, after=snapshot(owner))
+    _roll_up(owner.measure)
+    return owner
+
+
+def confirming_agencies(measure: Measure) -> list[int]:
+    """Who must confirm a closure: the coordinating agency, or every signatory, as the agreement sets."""
+    agreement = measure.agreement
+    if agreement.closure_rule == ClosureRule.ALL_SIGNATORIES:
+        return sorted(agreement.signatories.values_list("pk", flat=True))
+    return [agreement.circle.coordinating_agency_id] if agreement.circle_id else []
+
+
+@transaction.atomic
+def confirm_closure(*, acting_user, measure: Measure, results: str = "") -> Measure:
+    """销号: confirmation by the coordinator or by one signatory; the last one needed closes the measure."""
+    Agreement.objects.select_for_update().get(pk=measure.agreement_id)
+    measure = Measure.objects.select_related("agreement__circle").get(pk=measure.pk)
+    agreement = measure.agreement
+    if measure.status != MeasureStatus.CLOSING:
+        raise ValidationError(
+            {
+                "status": [
+                    _("%(number)s is not awaiting closure: every owner must close its share first.")
+                    % {"number": measure.number}
+                ]
+            }
+        )
+    if agreement.closure_rule == ClosureRule.COORDINATOR:
+        _require_coordinator(acting_user, agreement)
+        agency_id = agreement.circle.coordinating_agency_id if agreement.circle_id else None
+    else:
+        agency_id = getattr(acting_user, "agency_id", None)
+        if acting_user is not None and not (
+            agency_id in confirming_agencies(measure) and acting_user.has_role(Role.LIAISON)
+        ):
+            raise PermissionError(_("Only a liaison of a signatory agency may confirm this closure."))
+    if agency_id is None:
+        raise ValidationError({"agency": [_("Nobody is set to confirm closures of this agreement.")]})
+    ClosureConfirmation.objects.get_or_create(
+        measure=measure,
+        agency_id=agency_id,
+        defaults={"confirmed_by": acting_user if getattr(acting_user, "pk", None) else None},
+    )
+    confirmed = set(measure.confirmations.values_list("agency_id", flat=True))
+    before = snapshot(measure)
+    if set(confirming_agencies(measure)) <= confirmed:
+        measure.status, measure.closed_at = MeasureStatus.DONE, timezone.now()
+        if results:
+            measure.results = results.strip()
+        measure.save(update_fields=["status", "closed_at", "results"])
+    record_event(
+        acting_user=acting_user,
+        action="ledger.measure.confirm",
+        obj=measure,
+        before=before,
+        after={**snapshot(measure), "confirmed_by_agency": agency_id},
+    )
+    _roll_up(measure)
+    return measure
+
+
+# --------------------------------------------------------------------------- supervision (督办)
+
+
+@transaction.atomic
+def issue_supervision(
+    *, acting_user, owner: MeasureOwner, message: str, reply_due_on: date, light: str = ""
+) -> Supervision:
+    owner = MeasureOwner.objects.select_related("measure__agreement__circle").get(pk=owner.pk)
+    _require_coordinator(acting_user, owner.measure.agreement)
+    errors = {}
+    if not message or not message.strip():
+        errors["message"] = [_("Write what is urged.")]
+    if reply_due_on < timezone.localdate():
+        errors["reply_due_on"] = [_("The reply deadline is in the past.")]
+    if owner.measure.status == MeasureStatus.DONE:
+        errors["owner"] = [_("%(number)s is closed.") % {"number": owner.measure.number}]
+    if errors:
+        raise ValidationError(errors)
+    if not light:
+        from .selectors import light_for
+
+        light = light_for(owner.measure)
+    supervision = Supervision.objects.create(
+        measure=owner.measure,
+        owner=owner,
+        message=message.strip(),
+        reply_due_on=reply_due_on,
+        light=light,
+        issued_by=acting_user if getattr(acting_user, "pk", None) else None,
+    )
+    record_event(
+        acting_user=acting_user, action="ledger.supervision.issue", obj=supervision, after=snapshot(supervision)
+    )
+    return supervision
+
+
+@transaction.atomic
+def reply_supervision(*, acting_user, supervision: Supervision, reply: str) -> Supervision:
+    supervision = Supervision.objects.select_for_update(of=("self",)).select_related("owner").get(pk=supervision.pk)
+    _require_owner(acting_user, supervision.owner)
+    if supervision.status == SupervisionStatus.CLOSED:
+        raise ValidationError({"status": [_("This supervision notice is closed.")]})
+    if not reply or not reply.strip():
+        raise ValidationError({"reply": [_("Write the reply.")]})
+    before = snapshot(supervision)
+    supervision.reply, supervision.status = reply.strip(), SupervisionStatus.REPLIED
+    supervision.replied_by = acting_user if getattr(acting_user, "pk", None) else None
+    supervision.replied_at = timezone.now()
+    supervision.save()
+    record_event(
+        acting_user=acting_user,
+        action="ledger.supervision.reply",
+        obj=supervision,
+        before=before,
+        after=snapshot(supervision),
+    )
+    return supervision
+
+
+@transaction.atomic
+def close_supervision(*, acting_user, supervision: Supervision) -> Supervision:
+    supervision = (
+        Supervision.objects.select_for_update(of=("self",))
+        .select_related("measure__agreement__circle")
+        .get(pk=supervision.pk)
+    )
+    _require_coordinator(acting_user, supervision.measure.agreement)
+    before = snapshot(supervision)
+    supervision.status = SupervisionStatus.CLOSED
+    supervision.save(update_fields=["status"])
+    record_event(
+        acting_user=acting_user,
+        action="ledger.supervision.close",
+        obj=supervision,
+        before=before,
+        after=snapshot(supervision),
+    )
+    return supervision
