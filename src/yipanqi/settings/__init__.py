@@ -264,6 +264,7 @@ API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 60, minimum=0)
 LEDGER_NEAR_WORKDAYS = env_int("LEDGER_NEAR_WORKDAYS", 5, minimum=0, maximum=60)
 LEDGER_BEHIND_MARGIN = env_int("LEDGER_BEHIND_MARGIN", 20, minimum=0, maximum=100)
 LEDGER_REPORT_GRACE_DAYS = env_int("LEDGER_REPORT_GRACE_DAYS", 5, minimum=0, maximum=60)
+LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 LOGGING = {
     "version": 1,
