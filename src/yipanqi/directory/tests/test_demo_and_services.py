@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_is_idempotent_and_prints_logins():
+    call_command("demo", stdout=io.StringIO())  # the session loaded the directory; this adds the ledger demo
     counts = (Agency.objects.count(), User.objects.count(), Circle.objects.count(), AuditEvent.objects.count())
     out = io.StringIO()
     call_command("demo", stdout=out)

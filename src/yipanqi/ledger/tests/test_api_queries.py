@@ -34,7 +34,7 @@ def test_measure_list_queries_do_not_grow(api, owner, coordinator, agreement, co
             for agency in (*courts, procuratorate):
                 services.assign_owner(acting_user=coordinator, measure=leaf, agency=agency)
     client = api(owner)
-    small, small_body = _count(client, f"/api/v1/measures/?agreement={agreement.pk}&page_size=3")
+    small, _ = _count(client, f"/api/v1/measures/?agreement={agreement.pk}&page_size=3")
     large, large_body = _count(client, f"/api/v1/measures/?agreement={agreement.pk}&page_size=31")
     assert small == large
     assert len(large_body["results"]) == 31 and all(len(m["owners"]) == 3 for m in large_body["results"][1:])

@@ -5,7 +5,9 @@ from yipanqi.directory.demo import DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo: the national directory, four cooperation circles and demo users (idempotent)."
+    help = (
+        "Load the demo: the national directory, four cooperation circles, demo users and the demo ledger (idempotent)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the demo logins")
@@ -13,7 +15,10 @@ class Command(BaseCommand):
     def handle(self, *args, quiet_logins=False, **options):
         if settings.PRODUCTION:
             raise CommandError("the demo users have a published password; refusing to load them in production mode")
+        from yipanqi.ledger.demo import load_ledger_demo
+
         users = load_demo(stdout=self.stdout)
+        load_ledger_demo(stdout=self.stdout)
         if quiet_logins:
             return
         self.stdout.write(self.style.SUCCESS(f"\n演示账号 Demo logins (password for all: {DEMO_PASSWORD})"))
