@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import excel, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("agreements", views.AgreementViewSet, basename="agreement")
@@ -8,4 +9,9 @@ router.register("measures", views.MeasureViewSet, basename="measure")
 router.register("progress-reports", views.ProgressReportViewSet, basename="progressreport")
 router.register("supervisions", views.SupervisionViewSet, basename="supervision")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("ledger/excel-template/", excel.ExcelTemplateView.as_view(), name="ledger-excel-template"),
+    path("agreements/<int:pk>/export.xlsx", excel.AgreementExportView.as_view(), name="agreement-export-xlsx"),
+    path("agreements/<int:pk>/import/", excel.AgreementImportView.as_view(), name="agreement-import-xlsx"),
+    *router.urls,
+]
