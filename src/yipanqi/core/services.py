@@ -51,6 +51,46 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
     return data
 
 
+def record_events(*, acting_user, action: str, objs, after=snapshot) -> int:
+    """``record_event`` for many objects of one model in one insert (bulk imports); returns how many."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_events must run inside the service's transaction.atomic()")
+    actor, actor_agency_id, api_key_id = _actor(acting_user)
+    content_type = ContentType.objects.get_for_model(type(objs[0]))
+    request_id, ip = current_request_id() or "", client_ip_var.get()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                actor_agency_id=actor_agency_id,
+                api_key_id=api_key_id,
+                request_id=request_id,
+                ip_address=ip,
+                action=action,
+                content_type=content_type,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:300],
+                subject_agency_id=getattr(getattr(obj, "audit_agency", None), "pk", None),
+                after=_jsonable(after(obj)),
+            )
+            for obj in objs
+        ],
+        batch_size=1000,
+    )
+    bump_version(objs[0]._meta.app_label)
+    return len(objs)
+
+
+def _actor(acting_user):
+    if acting_user is None or not getattr(acting_user, "is_authenticated", False):
+        return None, None, None
+    api_key_id = getattr(acting_user, "api_key_id", None)
+    return (None if api_key_id else acting_user), getattr(acting_user, "agency_id", None), api_key_id
+
+
 def record_event(
     *,
     acting_user,
@@ -66,13 +106,7 @@ def record_event(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the service's transaction.atomic()")
-    actor = None
-    api_key_id = None
-    actor_agency_id = None
-    if acting_user is not None and getattr(acting_user, "is_authenticated", False):
-        api_key_id = getattr(acting_user, "api_key_id", None)
-        actor = None if api_key_id else acting_user
-        actor_agency_id = getattr(acting_user, "agency_id", None)
+    actor, actor_agency_id, api_key_id = _actor(acting_user)
     if subject_agency is None:
         subject_agency = getattr(obj, "audit_agency", None)
     bump_version(obj._meta.app_label)

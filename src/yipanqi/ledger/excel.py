@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -850,44 +849,36 @@ def commit_import(preview: ImportPreview, *, acting_user) -> list[Measure]:
         raise LedgerImportError(preview.errors)
     if not services.is_coordinator_of(acting_user, preview.agreement):
         raise PermissionError(_("Only the circle's coordinators may change this agreement."))
-    created: dict[int, Measure] = {}
-    measures: list[Measure] = []
-    current: ImportRow | None = None
+    existing = {
+        m.pk: m
+        for m in Measure.objects.filter(
+            agreement=preview.agreement, pk__in=[r.parent_measure_id for r in preview.rows if r.parent_measure_id]
+        )
+    }
+    nodes: dict[int, services.ImportNode] = {}
+    for row in sorted(preview.rows, key=lambda r: r.level or 0):  # parents first; file order among siblings
+        nodes[id(row)] = services.ImportNode(
+            number=row.number,
+            title=row.title,
+            parent=nodes[id(row.parent_row)] if row.parent_row is not None else None,
+            parent_measure=existing.get(row.parent_measure_id) if row.parent_measure_id else None,
+            text=row.text,
+            category=row.category,
+            start_on=row.start_on,
+            due_on=row.due_on,
+            expected_outcome=row.expected_outcome,
+            lead=row.lead,
+            co_owners=list(row.co_owners),
+            row=row.row,
+        )
     try:
-        with transaction.atomic():
-            for current in sorted(preview.rows, key=lambda r: r.level or 0):  # stable: file order among siblings
-                if current.parent_row is not None:
-                    parent = created[id(current.parent_row)]
-                elif current.parent_measure_id is not None:
-                    parent = Measure.objects.get(pk=current.parent_measure_id, agreement=preview.agreement)
-                else:
-                    parent = None
-                measure = services.add_measure(
-                    acting_user=acting_user,
-                    agreement=preview.agreement,
-                    parent=parent,
-                    number=current.number,
-                    title=current.title,
-                    text=current.text,
-                    category=current.category,
-                    start_on=current.start_on,
-                    due_on=current.due_on,
-                    expected_outcome=current.expected_outcome,
-                )
-                created[id(current)] = measure
-                measures.append(measure)
-            for current in preview.rows:
-                measure = created[id(current)]
-                if current.lead is not None:
-                    services.assign_owner(
-                        acting_user=acting_user, measure=measure, agency=current.lead, role=OwnerRole.LEAD
-                    )
-                for agency in current.co_owners:
-                    services.assign_owner(acting_user=acting_user, measure=measure, agency=agency, role=OwnerRole.CO)
+        return services.import_tree(
+            acting_user=acting_user, agreement=preview.agreement, nodes=[nodes[id(r)] for r in preview.rows]
+        )
     except ValidationError as exc:
-        row = current.row if current is not None else 0
-        raise LedgerImportError([RowError(row, None, " ".join(exc.messages), "rejected")]) from exc
-    return measures
+        found = exc.error_dict.get("measures", []) if hasattr(exc, "error_dict") else exc.error_list
+        errors = [RowError((e.params or {}).get("row", 0), None, " ".join(e.messages), "rejected") for e in found]
+        raise LedgerImportError(errors or [RowError(0, None, " ".join(exc.messages), "rejected")]) from exc
 
 
 # --------------------------------------------------------------------------- writing workbooks

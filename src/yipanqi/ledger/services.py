@@ -8,15 +8,16 @@ reports in one agreement are applied one after the other and none is lost.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yipanqi.core.services import record_event, snapshot
+from yipanqi.core.services import record_event, record_events, snapshot
 from yipanqi.directory.models import Agency, Circle, Role
 
 from .models import (
@@ -478,3 +479,139 @@ def close_supervision(*, acting_user, supervision: Supervision) -> Supervision:
         after=snapshot(supervision),
     )
     return supervision
+
+
+# --------------------------------------------------------------------------- bulk import
+
+
+@dataclass
+class ImportNode:
+    """One measure to create: ``parent`` is another node of the same import, ``parent_measure`` an existing one."""
+
+    number: str
+    title: str
+    parent: ImportNode | None = None
+    parent_measure: Measure | None = None
+    text: str = ""
+    category: str = "regular"
+    start_on: date | None = None
+    due_on: date | None = None
+    expected_outcome: str = ""
+    lead: Agency | None = None
+    co_owners: list[Agency] = field(default_factory=list)
+    row: int = 0  # where it came from (a spreadsheet row), carried into errors
+    measure: Measure | None = None  # set once created
+
+
+@transaction.atomic
+def import_tree(*, acting_user, agreement: Agreement, nodes: list[ImportNode]) -> list[Measure]:
+    """Create a whole tree of measures and their owners at once (Excel import): the same rules as ``add_measure`` and
+    ``assign_owner``, but bulk inserts, one audit event per measure and per share, and one roll-up at the end."""
+    agreement = Agreement.objects.select_for_update().select_related("circle").get(pk=agreement.pk)
+    _require_coordinator(acting_user, agreement)
+    taken = set(Measure.objects.filter(agreement=agreement).values_list("number", flat=True))
+    errors = []
+    parents_with_owners = set(
+        MeasureOwner.objects.filter(measure__agreement=agreement).values_list("measure_id", flat=True)
+    )
+
+    def error(node, message):
+        return ValidationError(message, code="rejected", params={"row": node.row})
+
+    for node in nodes:
+        if node.number in taken:
+            message = _("Number %(number)s is already used in this agreement.") % {"number": node.number}
+            errors.append(error(node, message))
+        taken.add(node.number)
+        if node.parent_measure is not None and node.parent_measure.pk in parents_with_owners:
+            message = _("%(number)s has owners: a measure with owners cannot get sub-items.")
+            errors.append(error(node, message % {"number": node.parent_measure.number}))
+        if node.start_on and node.due_on and node.due_on < node.start_on:
+            message = _("%(number)s: the deadline is before the start.") % {"number": node.number}
+            errors.append(error(node, message))
+    if errors:
+        raise ValidationError({"measures": errors})
+    next_position: dict[int | None, int] = {}
+    for parent_id, position in (
+        Measure.objects.filter(agreement=agreement).values_list("parent_id").annotate(top=Max("position"))
+    ):
+        next_position[parent_id] = position
+    created: list[Measure] = []
+    pending = list(nodes)
+    while pending:  # level by level: a node is created once its parent exists
+        ready = [n for n in pending if n.parent is None or n.parent.measure is not None]
+        if not ready:
+            raise ValidationError({"measures": [_("The rows' parents form a cycle.")]})
+        batch = []
+        for node in ready:
+            parent = node.parent.measure if node.parent is not None else node.parent_measure
+            key = parent.pk if parent is not None else None
+            next_position[key] = position = next_position.get(key, 0) + 1
+            node.measure = Measure(
+                agreement=agreement,
+                parent=parent,
+                number=node.number.strip(),
+                title=node.title.strip(),
+                position=position,
+                path=_child_path(parent, position),
+                depth=(parent.depth + 1) if parent else 0,
+                text=node.text,
+                category=node.category,
+                start_on=node.start_on,
+                due_on=node.due_on,
+                expected_outcome=node.expected_outcome,
+            )
+            batch.append(node.measure)
+        Measure.objects.bulk_create(batch, batch_size=1000)
+        created.extend(batch)
+        pending = [n for n in pending if n.measure is None]
+    parent_ids = {m.parent_id for m in created if m.parent_id}
+    Measure.objects.filter(pk__in=parent_ids, is_leaf=True).update(is_leaf=False)
+    for measure in created:
+        measure.is_leaf = measure.pk not in parent_ids
+    owners = []
+    for node in nodes:
+        owned = [(node.lead, OwnerRole.LEAD)] if node.lead else []
+        owned += [(agency, OwnerRole.CO) for agency in node.co_owners]
+        if owned and not node.measure.is_leaf:
+            message = _("Owners are assigned to the items of the lowest level, not to %(number)s.")
+            raise ValidationError({"measures": [error(node, message % {"number": node.number})]})
+        owners += [MeasureOwner(measure=node.measure, agency=agency, role=role) for agency, role in owned]
+    MeasureOwner.objects.bulk_create(owners, batch_size=1000)
+    record_events(acting_user=acting_user, action="ledger.measure.create", objs=created)
+    record_events(acting_user=acting_user, action="ledger.owner.assign", objs=owners)
+    recompute_agreement(agreement)
+    return created
+
+
+def recompute_agreement(agreement: Agreement) -> int:
+    """The roll-up rule over a whole agreement at once (after bulk changes): returns how many measures changed."""
+    rows = list(
+        Measure.objects.filter(agreement=agreement).values("pk", "parent_id", "is_leaf", "depth", "progress", "status")
+    )
+    shares = dict(
+        MeasureOwner.objects.filter(measure__agreement=agreement)
+        .values_list("measure_id")
+        .annotate(avg=Avg("progress"))
+    )
+    children: dict[int, list[dict]] = {}
+    for row in rows:
+        if row["parent_id"]:
+            children.setdefault(row["parent_id"], []).append(row)
+    changed = []
+    for row in sorted(rows, key=lambda r: -r["depth"]):  # deepest first: children are final before their parent
+        if row["is_leaf"]:
+            progress, status = round(shares.get(row["pk"]) or 0), row["status"]
+        else:
+            kids = children.get(row["pk"], [])
+            progress = round(sum(k["progress"] for k in kids) / len(kids)) if kids else 0
+            status = (
+                MeasureStatus.DONE
+                if kids and all(k["status"] == MeasureStatus.DONE for k in kids)
+                else (MeasureStatus.OPEN)
+            )
+        if (progress, status) != (row["progress"], row["status"]):
+            row["progress"], row["status"] = progress, status
+            changed.append(Measure(pk=row["pk"], progress=progress, status=status))
+    Measure.objects.bulk_update(changed, ["progress", "status"], batch_size=1000)
+    return len(changed)

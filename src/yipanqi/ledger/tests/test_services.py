@@ -150,3 +150,34 @@ def test_closed_share_takes_no_reports(tree, owner):
     with pytest.raises(ValidationError), transaction.atomic():
         services.file_report(acting_user=owner, owner=tree["lead"], text="x", progress=50)
     assert tree["lead"].__class__.objects.get(pk=tree["lead"].pk).status == ShareStatus.CLOSED
+
+
+def test_import_tree_builds_audits_and_rolls_up_once(coordinator, agreement, courts):
+    sichuan, chongqing = courts
+    area = services.ImportNode(number="一", title="执行", row=2)
+    nodes = [area] + [
+        services.ImportNode(
+            number=f"一、{i}", title=f"事项{i}", parent=area, lead=sichuan, co_owners=[chongqing], row=i + 2
+        )
+        for i in range(1, 4)
+    ]
+    with transaction.atomic():
+        created = services.import_tree(acting_user=coordinator, agreement=agreement, nodes=nodes)
+    assert [m.number for m in created] == ["一", "一、1", "一、2", "一、3"]
+    root = _fresh(created[0])
+    assert not root.is_leaf and all(_fresh(m).is_leaf for m in created[1:])
+    assert (
+        AuditEvent.objects.filter(action="ledger.measure.create", object_id__in=[str(m.pk) for m in created]).count()
+        == 4
+    )
+    assert AuditEvent.objects.filter(action="ledger.owner.assign").count() == 6
+    with transaction.atomic():
+        services.file_report(acting_user=None, owner=created[1].owners.get(agency=sichuan), text="x", progress=90)
+    assert _fresh(created[0]).progress == 15  # (45 + 0 + 0) / 3
+    with pytest.raises(ValidationError) as exc, transaction.atomic():
+        services.import_tree(
+            acting_user=coordinator,
+            agreement=agreement,
+            nodes=[services.ImportNode(number="一、2", title="重复", row=7)],
+        )
+    assert exc.value.error_dict["measures"][0].params == {"row": 7}
