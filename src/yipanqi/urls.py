@@ -22,6 +22,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("yipanqi.core.urls")),
     path("directory/", include("yipanqi.directory.urls")),
+    path("ledger/", include("yipanqi.ledger.urls")),
 ]
 
 handler400 = core_views.bad_request

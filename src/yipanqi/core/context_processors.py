@@ -21,6 +21,8 @@ NAV_SECTIONS = {
 def navigation(request):
     match = getattr(request, "resolver_match", None)
     section = NAV_SECTIONS.get(match.view_name, "") if match else ""
+    if not section and match and match.namespace == "ledger":
+        section = "ledger"
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_section": section}

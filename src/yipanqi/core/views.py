@@ -26,6 +26,8 @@ AUDITABLE_MODELS = {
     "user": ("directory", "user"),
     "apikey": ("directory", "apikey"),
     "department": ("directory", "department"),
+    "agreement": ("ledger", "agreement"),
+    "measure": ("ledger", "measure"),
 }
 
 # Human labels of audit actions (the codes stay in the data and the API).
@@ -41,6 +43,17 @@ AUDIT_ACTIONS = {
     "directory.role.revoke": gettext_lazy("Role revoked"),
     "directory.apikey.issue": gettext_lazy("API key issued"),
     "directory.apikey.revoke": gettext_lazy("API key revoked"),
+    "ledger.agreement.create": gettext_lazy("Agreement created"),
+    "ledger.agreement.update": gettext_lazy("Agreement changed"),
+    "ledger.measure.create": gettext_lazy("Measure added"),
+    "ledger.measure.update": gettext_lazy("Measure changed"),
+    "ledger.owner.assign": gettext_lazy("Owner assigned"),
+    "ledger.report.file": gettext_lazy("Progress report filed"),
+    "ledger.owner.close": gettext_lazy("Share completed"),
+    "ledger.measure.confirm": gettext_lazy("Closure (销号) confirmed"),
+    "ledger.supervision.issue": gettext_lazy("Supervision notice issued"),
+    "ledger.supervision.reply": gettext_lazy("Supervision notice answered"),
+    "ledger.supervision.close": gettext_lazy("Supervision notice closed"),
 }
 
 
@@ -95,8 +108,10 @@ class LoginView(auth_views.LoginView):
 @require_GET
 def dashboard(request):
     from yipanqi.directory import selectors as directory_selectors
+    from yipanqi.ledger.views import dashboard_measures
 
     context = directory_selectors.dashboard_summary(request.user)
+    context["ledger"] = dashboard_measures(request.user)
     context["recent_events"] = _describe(
         AuditEvent.objects.visible_to(request.user).select_related("content_type", "actor", "actor_agency")[:8]
     )

@@ -248,7 +248,7 @@ class MeasureOwner(models.Model):
     class Meta:
         verbose_name = _("owner's share")
         verbose_name_plural = _("owners' shares")
-        ordering = ["measure_id", "role", "id"]
+        ordering = ["measure_id", "-role", "id"]  # "lead" before "co": 主办 first
         constraints = [
             models.UniqueConstraint(fields=["measure", "agency"], name="measureowner_unique_agency"),
             models.UniqueConstraint(fields=["measure"], condition=Q(role="lead"), name="measureowner_one_lead"),

@@ -284,6 +284,7 @@ def file_report(
     idempotency_key: str = "",
 ) -> ProgressReport:
     """An owner reports on its share. Re-sending the same idempotency key returns the first report."""
+    _require_owner(acting_user, owner)  # before the idempotency lookup: a stranger learns nothing from a key
     if idempotency_key:
         existing = ProgressReport.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -294,7 +295,7 @@ def file_report(
     errors = {}
     if not text or not text.strip():
         errors["text"] = [_("Describe the progress.")]
-    if not isinstance(progress, int) or not 0 <= progress <= 100:
+    if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
         errors["progress"] = [_("Progress is a whole number from 0 to 100.")]
     if owner.status == ShareStatus.CLOSED:
         errors["owner"] = [_("This share is closed; reopen it before reporting.")]
@@ -417,6 +418,11 @@ def issue_supervision(
         errors["reply_due_on"] = [_("The reply deadline is in the past.")]
     if owner.measure.status == MeasureStatus.DONE:
         errors["owner"] = [_("%(number)s is closed.") % {"number": owner.measure.number}]
+    elif owner.status == ShareStatus.CLOSED:
+        errors["owner"] = [
+            _("%(agency)s has already closed its share of %(number)s.")
+            % {"agency": owner.agency, "number": owner.measure.number}
+        ]
     if errors:
         raise ValidationError(errors)
     if not light:

@@ -1,0 +1,247 @@
+"""The ledger in a real headless browser: the issue's scenario from end to end.
+
+The 成渝 coordination office (chengyu_coord) records an agreement signed by 四川省高级人民法院 and 重庆市高级人民法院,
+adds an area and a measure and gives it to both courts (四川 leads); both liaisons (sc_court, cq_court) report from
+"my agency's measures"; the coordinator urges 重庆 with a 督办单, 重庆 answers; the agreement page shows the rolled-up
+progress and the reply. Screenshots (desktop and phone width) are kept in ``test-artifacts/``.
+
+Launch options, the fail-in-CI rule and the demo loading are those of directory/tests/test_browser.py. Elements are
+found by ids, names and data attributes, so the test passes whether or not the new strings are translated yet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REPO_ROOT = Path(__file__).resolve().parents[4]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+PASSWORD = "yipanqi-demo"
+TIMEOUT_MS = 15_000
+
+AGREEMENT = "《川渝法院执行协作框架协议（浏览器测试）》"
+MEASURE = "异地财产查控协作（浏览器测试）"
+REPLY = "已完成两地查控系统联调，下周报送书面材料"
+
+
+def _require(condition: bool, message: str) -> None:
+    """Missing system parts fail the run in CI and skip it on a developer's machine."""
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def demo():
+    """The demo directory and cast (loaded once per session by the shared conftest; reloaded if flushed)."""
+    from django.contrib.staticfiles import finders
+
+    from yipanqi.directory.demo import load_demo
+    from yipanqi.directory.models import Circle
+
+    assert finders.find("vendor/htmx/htmx.min.js"), "front-end assets missing: run `make assets`"
+    mo = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
+    assert mo.exists(), "translations not compiled: run `make messages`"
+    if not Circle.objects.filter(slug="chengyu").exists():
+        load_demo()
+    return {"chengyu_pk": Circle.objects.get(slug="chengyu").pk}
+
+
+@pytest.fixture
+def browser(demo, live_server):
+    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def _signed_in(browser, base_url: str, username: str, problems: list[str], width: int = 1280):
+    """A Chinese-speaking visitor's tab, signed in; console errors and page errors are collected."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base_url}/login/")
+    page.get_by_label(re.compile("用户名|Username")).fill(username)
+    page.get_by_label(re.compile("密码|Password")).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("^(登录|Sign in)$")).click()
+    page.wait_for_url(f"{base_url}/")
+    return page
+
+
+def _report(page, base: str, progress: int, text: str) -> None:
+    """A liaison files a report from "my agency's measures" with the form that opens in place."""
+    page.goto(f"{base}/ledger/my/")
+    card = page.locator("#my-shares article", has_text=MEASURE)
+    card.locator("details.yq-fold > summary").first.click()
+    form = card.locator("form.yq-report-form")
+    form.locator("textarea[name=text]").fill(text)
+    form.locator("input[name=progress]").fill(str(progress))
+    form.locator("textarea[name=problems]").fill("两地系统接口尚需联调")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(f"{base}/ledger/my/")
+    page.locator(".alert-success").wait_for()
+
+
+def test_coordinator_sets_up_owners_report_and_answer_supervision(browser, demo, live_server):
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = live_server.url
+    problems: list[str] = []
+
+    # --- The coordination office records the agreement, its area and measure, and assigns both courts.
+    coord = _signed_in(browser, base, "chengyu_coord", problems)
+    coord.locator("#ledger-menu").click()
+    coord.locator('a.dropdown-item[href="/ledger/agreements/new/"]').click()
+    form = coord.locator("#agreement-form")
+    form.locator("input[name=title]").fill(AGREEMENT)
+    form.locator("select[name=kind]").select_option("framework")
+    form.locator("input[name=signed_on]").fill("2026-03-01")
+    form.locator("input[name=signed_place]").fill("重庆")
+    form.locator("select[name=signatories]").select_option(label=["四川省高级人民法院", "重庆市高级人民法院"])
+    form.locator("button[type=submit]").click()
+    coord.wait_for_url(re.compile(r"/ledger/agreements/\d+/$"))
+    agreement_url = coord.url
+    expect(coord.get_by_role("heading", level=1)).to_have_text(AGREEMENT)
+    expect(coord.locator("#signatories")).to_contain_text("重庆市高级人民法院")
+
+    coord.locator("#add-area").click()
+    coord.locator("input[name=number]").fill("一")
+    coord.locator("input[name=title]").fill("执行协作")
+    coord.locator("#ledger-form button[name=another]").click()  # add, then add the next one
+    coord.locator("select[name=parent]").select_option(label="一 执行协作")
+    coord.locator("input[name=number]").fill("一、1")
+    coord.locator("input[name=title]").fill(MEASURE)
+    coord.locator("select[name=category]").select_option("launch")
+    coord.locator("input[name=start_on]").fill("2026-03-01")
+    coord.locator("input[name=due_on]").fill("2027-06-30")
+    coord.locator("#ledger-form button[type=submit]:not([name])").click()
+    coord.wait_for_url(re.compile(r"/ledger/agreements/\d+/#m-\d+$"))
+
+    row = coord.locator('.yq-measure-row[data-number="一、1"]')
+    expect(row).to_contain_text(MEASURE)
+    row.locator("button.dropdown-toggle").click()
+    row.locator('a.dropdown-item[href*="/owners/new/"]').click()
+    coord.locator("input[name=agency]").fill("四川省高级人民法院")
+    coord.locator("select[name=role]").select_option("lead")
+    coord.locator("#ledger-form button[name=another]").click()
+    coord.wait_for_url(re.compile(r"/owners/new/$"))
+    coord.locator("input[name=agency]").fill("重庆市高级人民法院")
+    coord.locator("select[name=role]").select_option("co")
+    coord.locator("#ledger-form button[type=submit]:not([name])").click()
+    coord.wait_for_url(re.compile(r"/ledger/agreements/\d+/(#m-\d+)?$"))
+    expect(row.locator('.yq-owner[data-agency="四川省高级人民法院"]')).to_be_visible()
+    expect(row.locator('.yq-owner[data-agency="重庆市高级人民法院"]')).to_be_visible()
+    coord.screenshot(path=str(ARTIFACTS / "ledger-agreement-set-up.png"), full_page=True)
+
+    # --- Both liaisons report from their agency's page.
+    sichuan = _signed_in(browser, base, "sc_court", problems)
+    _report(sichuan, base, 40, "已建立川渝法院执行查控联络机制")
+    expect(sichuan.locator("#my-shares article", has_text=MEASURE)).to_contain_text("40%")
+    sichuan.screenshot(path=str(ARTIFACTS / "ledger-my-measures-sichuan.png"), full_page=True)
+    chongqing = _signed_in(browser, base, "cq_court", problems)
+    _report(chongqing, base, 60, "完成查控系统接口开发")
+
+    # --- The coordinator urges 重庆 (督办单); 重庆 answers on its page.
+    coord.goto(agreement_url)
+    expect(coord.locator("#agreement-progress")).to_have_text("50%")
+    row.locator('[data-supervise="重庆市高级人民法院"]').click()
+    coord.locator("textarea[name=message]").fill("请于答复期限前报送查控系统联调情况")
+    coord.locator("#ledger-form button[type=submit]").click()
+    coord.wait_for_url(agreement_url)
+    expect(coord.locator("#supervisions")).to_contain_text("请于答复期限前报送查控系统联调情况")
+    expect(row.locator('.yq-owner[data-agency="重庆市高级人民法院"] .badge.bg-orange-lt')).to_be_visible()
+
+    chongqing.goto(f"{base}/ledger/my/")
+    notice = chongqing.locator("#my-supervisions .yq-supervision", has_text=MEASURE)
+    expect(notice).to_have_attribute("data-status", "open")
+    notice.locator("textarea[name=reply]").fill(REPLY)
+    notice.locator("button[type=submit]").click()
+    chongqing.wait_for_url(f"{base}/ledger/my/")
+    expect(chongqing.locator("#my-supervisions .yq-supervision", has_text=MEASURE)).to_have_attribute(
+        "data-status", "replied"
+    )
+    chongqing.screenshot(path=str(ARTIFACTS / "ledger-my-measures-chongqing.png"), full_page=True)
+
+    # --- The agreement page shows the new progress and the reply.
+    coord.goto(agreement_url)
+    expect(coord.locator("#agreement-progress")).to_have_text("50%")
+    expect(row.locator(".yq-progress-value")).to_have_text("50%")
+    expect(coord.locator("#supervisions .yq-supervision").first).to_contain_text(REPLY)
+    expect(coord.locator("#supervisions .yq-supervision").first).to_have_attribute("data-status", "replied")
+    coord.screenshot(path=str(ARTIFACTS / "ledger-agreement.png"), full_page=True)
+
+    # The measure page and the dashboard card, also at phone width.
+    measure_href = row.locator("a.yq-measure-title").get_attribute("href")
+    phone = _signed_in(browser, base, "sc_court", problems, width=390)
+    expect(phone.locator("#my-measures")).to_contain_text(MEASURE)
+    phone.screenshot(path=str(ARTIFACTS / "ledger-dashboard-phone.png"), full_page=True)
+    phone.goto(f"{base}{measure_href}")
+    expect(phone.locator("#reports")).to_contain_text("已建立川渝法院执行查控联络机制")
+    expect(phone.locator("#reports")).to_contain_text("完成查控系统接口开发")
+    expect(phone.locator("#supervisions")).to_contain_text(REPLY)
+    phone.screenshot(path=str(ARTIFACTS / "ledger-measure-phone.png"), full_page=True)
+    phone.goto(agreement_url)
+    phone.screenshot(path=str(ARTIFACTS / "ledger-agreement-phone.png"), full_page=True)
+
+    csp = [p for p in problems if "Content Security Policy" in p or "Content-Security-Policy" in p]
+    assert not csp, csp
+    assert not problems, problems
+
+
+@pytest.fixture
+def foreign_agreement(demo):
+    """A 成渝 agreement, made before the browser starts (no ORM calls while Playwright's loop runs)."""
+    from django.db import transaction
+
+    from yipanqi.directory.models import Agency, Circle, User
+    from yipanqi.ledger import services
+
+    with transaction.atomic():
+        agreement = services.create_agreement(
+            acting_user=User.objects.get(username="chengyu_coord"),
+            title=AGREEMENT,
+            circle=Circle.objects.get(slug="chengyu"),
+            signatories=list(Agency.objects.filter(name__in=["四川省高级人民法院", "重庆市高级人民法院"])),
+        )
+    return agreement.pk
+
+
+def test_outsider_gets_404_for_an_agreement(foreign_agreement, browser, live_server):
+    """黑龙江 police see no 成渝 agreement: not in the list, 404 at its address."""
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = live_server.url
+    problems: list[str] = []
+    page = _signed_in(browser, base, "hlj_police", problems)
+    page.goto(f"{base}/ledger/")
+    expect(page.locator("#agreement-table")).not_to_contain_text(AGREEMENT)
+    response = page.goto(f"{base}/ledger/agreements/{foreign_agreement}/")
+    assert response is not None and response.status == 404
+    expect(page.get_by_text(AGREEMENT)).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "ledger-outsider-404.png"))
+    assert [p for p in problems if "404" not in p] == []
