@@ -513,7 +513,7 @@ class ImportNode:
 def import_tree(*, acting_user, agreement: Agreement, nodes: list[ImportNode]) -> list[Measure]:
     """Create a whole tree of measures and their owners at once (Excel import): the same rules as ``add_measure`` and
     ``assign_owner``, but bulk inserts, one audit event per measure and per share, and one roll-up at the end."""
-    agreement = Agreement.objects.select_for_update().select_related("circle").get(pk=agreement.pk)
+    agreement = Agreement.objects.select_for_update(of=("self",)).select_related("circle").get(pk=agreement.pk)
     _require_coordinator(acting_user, agreement)
     taken = set(Measure.objects.filter(agreement=agreement).values_list("number", flat=True))
     errors = []
