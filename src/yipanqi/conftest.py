@@ -97,3 +97,29 @@ def web(client):
         return c
 
     return make
+
+
+@pytest.fixture
+def demo():
+    """What a browser test needs in the database; test modules override it to return what they look up."""
+    from yipanqi.core.testing.browser import ensure_demo
+
+    ensure_demo()
+
+
+@pytest.fixture
+def browser(demo, live_server):
+    """Debian's chromium through Playwright (see yipanqi.core.testing.browser); missing chromium fails under CI=true.
+
+    It depends on ``demo`` so that every ORM call is made before Playwright starts its event loop in this thread."""
+    from yipanqi.core.testing.browser import CHROMIUM, CHROMIUM_ARGS, require
+
+    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()

@@ -4,95 +4,31 @@ A 四川 court liaison opens the 成渝 circle, then a 重庆 agency from it, lo
 interface to English and back; an outsider (黑龙江 police) gets a 404 for the same circle. Screenshots are kept
 in ``test-artifacts/`` at the repository root.
 
-Browser fixtures live here rather than in a conftest so they cannot clash with the shared ones. Playwright's
-sync API runs an event loop in this thread, so every ORM call is made before the browser starts and the browser
-is closed before pytest-django flushes the database.
+The browser fixture and helpers are shared with the other browser tests (yipanqi.core.testing.browser).
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from yipanqi.core.testing.browser import ARTIFACTS, ensure_demo, new_page, sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REPO_ROOT = Path(__file__).resolve().parents[4]
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-PASSWORD = "yipanqi-demo"
-TIMEOUT_MS = 15_000
-
-
-def _require(condition: bool, message: str) -> None:
-    """Missing system parts fail the run in CI and skip it on a developer's machine."""
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture
 def demo():
-    """The demo directory and cast (loaded once per session by the shared conftest; reloaded if flushed)."""
-    from django.contrib.staticfiles import finders
-
-    from yipanqi.directory.demo import load_demo
     from yipanqi.directory.models import Agency, Circle
 
-    assert finders.find("vendor/htmx/htmx.min.js"), "front-end assets missing: run `make assets`"
-    mo = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
-    assert mo.exists(), "translations not compiled: run `make messages`"
-    if not Circle.objects.filter(slug="chengyu").exists():
-        load_demo()
+    ensure_demo()
     chengyu = Circle.objects.get(slug="chengyu")
     return {
         "chengyu_name": chengyu.name,
         "chengyu_path": f"/directory/circles/{chengyu.slug}/",
         "cq_court_pk": Agency.objects.get(name="重庆市高级人民法院").pk,
     }
-
-
-@pytest.fixture
-def browser(demo, live_server):
-    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-def _new_page(browser, problems: list[str]):
-    """A Chinese-speaking visitor's tab at desktop width; console errors and page errors are collected."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return page
-
-
-def _sign_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label(re.compile("用户名|Username")).fill(username)
-    page.get_by_label(re.compile("密码|Password")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("^(登录|Sign in)$")).click()
-    page.wait_for_url(f"{base_url}/")
 
 
 def _switch_language(page, language: str) -> None:
@@ -107,9 +43,9 @@ def test_liaison_opens_circle_and_partner_agency_in_both_languages(browser, demo
     ARTIFACTS.mkdir(exist_ok=True)
     base = live_server.url
     problems: list[str] = []
-    page = _new_page(browser, problems)
+    page = new_page(browser, problems)
 
-    _sign_in(page, base, "sc_court")
+    sign_in(page, base, "sc_court")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.get_by_role("heading", name="我的协作区")).to_be_visible()
     page.locator("[data-chart-ready]").first.wait_for()  # ECharts drew from json_script data (CSP-safe)
@@ -164,9 +100,9 @@ def test_outsider_gets_404_for_the_circle(browser, demo, live_server):
     ARTIFACTS.mkdir(exist_ok=True)
     base = live_server.url
     problems: list[str] = []
-    page = _new_page(browser, problems)
+    page = new_page(browser, problems)
 
-    _sign_in(page, base, "hlj_police")
+    sign_in(page, base, "hlj_police")
     response = page.goto(f"{base}{demo['chengyu_path']}")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="页面不存在", exact=True)).to_be_visible()

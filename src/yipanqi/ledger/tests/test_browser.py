@@ -5,89 +5,36 @@ adds an area and a measure and gives it to both courts (四川 leads); both liai
 "my agency's measures"; the coordinator urges 重庆 with a 督办单, 重庆 answers; the agreement page shows the rolled-up
 progress and the reply. Screenshots (desktop and phone width) are kept in ``test-artifacts/``.
 
-Launch options, the fail-in-CI rule and the demo loading are those of directory/tests/test_browser.py. Elements are
+Launch options, the fail-in-CI rule and the demo loading are shared (yipanqi.core.testing.browser). Elements are
 found by ids, names and data attributes, so the test passes whether or not the new strings are translated yet.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from yipanqi.core.testing.browser import ARTIFACTS, ensure_demo, new_page, sign_in
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REPO_ROOT = Path(__file__).resolve().parents[4]
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-PASSWORD = "yipanqi-demo"
-TIMEOUT_MS = 15_000
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AGREEMENT = "《川渝法院执行协作框架协议（浏览器测试）》"
 MEASURE = "异地财产查控协作（浏览器测试）"
 REPLY = "已完成两地查控系统联调，下周报送书面材料"
 
 
-def _require(condition: bool, message: str) -> None:
-    """Missing system parts fail the run in CI and skip it on a developer's machine."""
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture
 def demo():
-    """The demo directory and cast (loaded once per session by the shared conftest; reloaded if flushed)."""
-    from django.contrib.staticfiles import finders
-
-    from yipanqi.directory.demo import load_demo
     from yipanqi.directory.models import Circle
 
-    assert finders.find("vendor/htmx/htmx.min.js"), "front-end assets missing: run `make assets`"
-    mo = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
-    assert mo.exists(), "translations not compiled: run `make messages`"
-    if not Circle.objects.filter(slug="chengyu").exists():
-        load_demo()
+    ensure_demo()
     return {"chengyu_pk": Circle.objects.get(slug="chengyu").pk}
 
 
-@pytest.fixture
-def browser(demo, live_server):
-    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
 def _signed_in(browser, base_url: str, username: str, problems: list[str], width: int = 1280):
-    """A Chinese-speaking visitor's tab, signed in; console errors and page errors are collected."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(f"{base_url}/login/")
-    page.get_by_label(re.compile("用户名|Username")).fill(username)
-    page.get_by_label(re.compile("密码|Password")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("^(登录|Sign in)$")).click()
-    page.wait_for_url(f"{base_url}/")
+    page = new_page(browser, problems, width)
+    sign_in(page, base_url, username)
     return page
 
 
