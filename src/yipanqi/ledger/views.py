@@ -150,6 +150,19 @@ def _denied(exc: PermissionError):
     return PermissionDenied(str(exc))
 
 
+def _run_service(form, service, **kwargs):
+    """Call a ledger service for a valid form. A ValidationError becomes the form's errors (returns None, nothing
+    written); a PermissionError becomes 403. Services return the object they wrote, never None."""
+    try:
+        return service(**kwargs)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        _mark_invalid(form)
+        return None
+    except PermissionError as exc:
+        raise _denied(exc) from exc
+
+
 def _is_liaison_of_signatory(user, agreement_signatory_ids) -> bool:
     return bool(user.agency_id in agreement_signatory_ids and user.has_role(Role.LIAISON))
 
@@ -230,14 +243,8 @@ def agreement_new(request):
         form = _style(AgreementForm(_posted(request), circles=circles, circle=circle))
         if request.method == "POST" and form.is_valid():
             fields = dict(form.cleaned_data)
-            try:
-                agreement = services.create_agreement(acting_user=request.user, **fields)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-                _mark_invalid(form)
-            except PermissionError as exc:
-                raise _denied(exc) from exc
-            else:
+            agreement = _run_service(form, services.create_agreement, acting_user=request.user, **fields)
+            if agreement is not None:
                 messages.success(request, _("Agreement created. Now add its areas and measures."))
                 return redirect("ledger:agreement", pk=agreement.pk)
     return render(
@@ -431,14 +438,8 @@ def measure_new(request, pk: int):
     form = _style(MeasureForm(_posted(request), agreement=agreement, initial=initial))
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
-        try:
-            measure = services.add_measure(acting_user=request.user, agreement=agreement, **fields)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            _mark_invalid(form)
-        except PermissionError as exc:
-            raise _denied(exc) from exc
-        else:
+        measure = _run_service(form, services.add_measure, acting_user=request.user, agreement=agreement, **fields)
+        if measure is not None:
             messages.success(
                 request, _("%(number)s %(title)s added.") % {"number": measure.number, "title": measure.title}
             )
@@ -479,14 +480,10 @@ def owner_new(request, pk: int):
         raise PermissionDenied(_("Only the circle's coordinators may change this agreement."))
     form = _style(OwnerForm(_posted(request), user=request.user, circle=agreement.circle))
     if request.method == "POST" and form.is_valid():
-        try:
-            owner = services.assign_owner(acting_user=request.user, measure=measure, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            _mark_invalid(form)
-        except PermissionError as exc:
-            raise _denied(exc) from exc
-        else:
+        owner = _run_service(
+            form, services.assign_owner, acting_user=request.user, measure=measure, **form.cleaned_data
+        )
+        if owner is not None:
             messages.success(
                 request,
                 _("%(agency)s now owns a share of %(number)s (%(role)s).")
@@ -534,19 +531,15 @@ def confirm_closure(request, pk: int):
         raise PermissionDenied(_("You may not confirm this closure."))
     form = _style(ConfirmClosureForm(_posted(request), initial={"results": measure.results}))
     if request.method == "POST" and form.is_valid():
-        try:
-            measure = services.confirm_closure(acting_user=request.user, measure=measure, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            _mark_invalid(form)
-        except PermissionError as exc:
-            raise _denied(exc) from exc
-        else:
-            if measure.status == MeasureStatus.DONE:
-                messages.success(request, _("%(number)s is closed (销号).") % {"number": measure.number})
+        closed = _run_service(
+            form, services.confirm_closure, acting_user=request.user, measure=measure, **form.cleaned_data
+        )
+        if closed is not None:
+            if closed.status == MeasureStatus.DONE:
+                messages.success(request, _("%(number)s is closed (销号).") % {"number": closed.number})
             else:
                 messages.success(request, _("Confirmation recorded; other signatories still have to confirm."))
-            return redirect(_next_url(request, reverse("ledger:measure", args=[measure.pk])))
+            return redirect(_next_url(request, reverse("ledger:measure", args=[closed.pk])))
     owners = _owners_in_order(measure.owners.select_related("agency"))
     return render(
         request,
@@ -606,14 +599,8 @@ def share_report(request, pk: int):
         raise PermissionDenied(_("Only the owning agency's liaisons and case handlers may update its share."))
     form = _style(ReportForm(_posted(request), initial={"progress": owner.progress}))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.file_report(acting_user=request.user, owner=owner, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            _mark_invalid(form)
-        except PermissionError as exc:
-            raise _denied(exc) from exc
-        else:
+        done = _run_service(form, services.file_report, acting_user=request.user, owner=owner, **form.cleaned_data)
+        if done is not None:
             messages.success(
                 request,
                 _("Progress report on %(number)s filed: %(progress)s%%.")
@@ -634,14 +621,8 @@ def share_close(request, pk: int):
         raise PermissionDenied(_("Only the owning agency's liaisons and case handlers may update its share."))
     form = _style(CloseShareForm(_posted(request), initial={"results": owner.results, "evidence": owner.evidence}))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.close_share(acting_user=request.user, owner=owner, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            _mark_invalid(form)
-        except PermissionError as exc:
-            raise _denied(exc) from exc
-        else:
+        done = _run_service(form, services.close_share, acting_user=request.user, owner=owner, **form.cleaned_data)
+        if done is not None:
             messages.success(request, _("Your share of %(number)s is complete.") % {"number": owner.measure.number})
             return redirect(_next_url(request, reverse("ledger:measure", args=[owner.measure_id])))
     return _share_form_page(
@@ -658,14 +639,10 @@ def share_supervise(request, pk: int):
         raise PermissionDenied(_("Only the circle's coordinators may change this agreement."))
     form = _style(SupervisionForm(_posted(request)))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.issue_supervision(acting_user=request.user, owner=owner, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            _mark_invalid(form)
-        except PermissionError as exc:
-            raise _denied(exc) from exc
-        else:
+        done = _run_service(
+            form, services.issue_supervision, acting_user=request.user, owner=owner, **form.cleaned_data
+        )
+        if done is not None:
             messages.success(
                 request,
                 _("Supervision notice on %(number)s issued to %(agency)s.")
@@ -692,14 +669,10 @@ def supervision_reply(request, pk: int):
         raise PermissionDenied(_("Only the owning agency's liaisons and case handlers may update its share."))
     form = _style(ReplyForm(_posted(request), initial={"reply": supervision.reply}))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.reply_supervision(acting_user=request.user, supervision=supervision, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            _mark_invalid(form)
-        except PermissionError as exc:
-            raise _denied(exc) from exc
-        else:
+        done = _run_service(
+            form, services.reply_supervision, acting_user=request.user, supervision=supervision, **form.cleaned_data
+        )
+        if done is not None:
             messages.success(request, _("Reply sent."))
             return redirect(_next_url(request, reverse("ledger:measure", args=[supervision.measure_id])))
     supervision.light_info = Light(supervision.light)

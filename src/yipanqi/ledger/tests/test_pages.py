@@ -622,3 +622,15 @@ def test_my_page_queries_do_not_grow_with_shares(web, tree, coordinator, owner):
     add(10, 2)
     large = _count_queries(client, url)
     assert small == large, (small, large)
+
+
+def test_confirming_a_measure_not_awaiting_closure_shows_the_error(web, coordinator, tree):
+    from django.urls import reverse
+
+    from yipanqi.core.models import AuditEvent
+
+    before = AuditEvent.objects.count()
+    response = web(coordinator).post(reverse("ledger:confirm-closure", args=[tree["leaf"].pk]), {"results": "x"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert AuditEvent.objects.count() == before
