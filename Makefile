@@ -8,13 +8,16 @@ ASSETS := src/yipanqi/static/vendor/.built
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint install assets messages system-deps clean
+.PHONY: run worker test bench lint install assets messages system-deps clean
 
+# Serves with a task worker in the background (scripts/run.sh); Pango and CJK fonts render the bulletins as PDF.
 run: install assets messages
-	$(BIN)/yipanqi migrate --no-input -v 0
-	$(BIN)/yipanqi demo
-	@echo "yipanqi serves on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/yipanqi runserver $(HOST):$(PORT)
+	scripts/system_deps.sh fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/run.sh
+
+# The task worker alone (notification mails, daily jobs), for a server started otherwise (docs/worker.md).
+worker: install
+	$(BIN)/yipanqi db_worker
 
 test: install assets messages system-deps lint
 	scripts/test.sh
@@ -48,7 +51,7 @@ messages: install
 	cd src/yipanqi && ../../$(BIN)/yipanqi compilemessages -v 0
 
 system-deps:
-	scripts/system_deps.sh postgresql gettext chromium fonts-noto-cjk
+	scripts/system_deps.sh postgresql gettext chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
 
 clean:
 	rm -rf $(VENV) node_modules src/yipanqi/static/vendor var test-artifacts

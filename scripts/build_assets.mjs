@@ -38,8 +38,11 @@ const COPIES = {
 const ICONS = [
   "alert-triangle",
   "api",
+  "bell",
+  "bell-off",
   "building-bank",
   "chart-pie",
+  "checks",
   "chevron-right",
   "circles-relation",
   "clipboard-list",

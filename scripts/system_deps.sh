@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages yipanqi needs beyond Python: PostgreSQL server binaries (throwaway test clusters), gettext
-# (compilemessages), chromium (browser tests), CJK fonts (screenshots), wrk (benchmarks).
+# (compilemessages), chromium (browser tests), CJK fonts and Pango (bulletins as PDF, screenshots), wrk (benchmarks).
 # Installs what is missing when run as root; otherwise says what to install. With CI=true a missing one fails.
 set -euo pipefail
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(postgresql gettext chromium fonts-noto-cjk)
+[ ${#want[@]} -gt 0 ] || want=(postgresql gettext chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0)
 have() {
   case "$1" in
     postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ;;

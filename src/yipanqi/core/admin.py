@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
 
-from .models import AuditEvent, CalendarDay
+from .models import AuditEvent, CalendarDay, DailyJobRun, Notification
 from .services import record_event, snapshot
 
 
@@ -55,3 +55,21 @@ class CalendarDayAdmin(admin.ModelAdmin):
         with transaction.atomic():
             for obj in queryset:
                 self.delete_model(request, obj)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "agency", "kind", "title", "read_at", "emailed_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "recipient__username", "dedupe_key"]
+    list_select_related = ["recipient", "agency"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["recipient", "agency"]
+
+
+@admin.register(DailyJobRun)
+class DailyJobRunAdmin(ReadOnlyAdmin):
+    list_display = ["day", "name", "status", "attempts", "started_at", "finished_at", "outcome"]
+    list_filter = ["status", "name"]
+    search_fields = ["name", "outcome", "error"]
+    date_hierarchy = "day"

@@ -15,6 +15,7 @@ NAV_SECTIONS = {
     "audit-list": "audit",
     "audit-object": "audit",
     "directory:api-keys": "api-keys",
+    "notifications": "notifications",
 }
 
 
@@ -52,3 +53,17 @@ def navigation(request):
         "nav_is_admin": getattr(user, "is_platform_admin", False),
         "nav_is_coordinator": bool(getattr(user, "coordinated_circle_ids", None)),
     }
+
+
+def notifications(request):
+    """``nav_unread_notifications``: the bell's count, one query, made only if the page shows the bell."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    def unread():
+        from .notifications import unread_count
+
+        return unread_count(user)
+
+    return {"nav_unread_notifications": unread}

@@ -9,5 +9,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_list, name="audit-list"),
     path("audit/<str:kind>/<str:object_id>/", views.audit_for_object, name="audit-object"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
     path("healthz", views.health, name="health"),
 ]

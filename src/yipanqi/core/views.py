@@ -1,24 +1,27 @@
-"""Web shell: login/logout, dashboard, audit pages, error pages (JSON under /api/)."""
+"""Web shell: login/logout, dashboard, audit pages, notifications, error pages (JSON under /api/)."""
 
 from __future__ import annotations
 
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseServerError
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from . import notifications as notification_services
 from .api.exceptions import json_error
-from .models import AuditEvent
+from .models import AuditEvent, Notification
 
 AUDITABLE_MODELS = {
     "agency": ("directory", "agency"),
@@ -159,6 +162,61 @@ def audit_for_object(request, kind: str, object_id: str):
         "core/audit_object.html",
         {"object": obj, "kind": kind, "page": page, "title": _("Change history")},
     )
+
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    """The signed-in person's notifications, newest first; ``?show=unread`` lists the unread ones only."""
+    notifications = Notification.objects.visible_to(request.user)
+    unread_only = request.GET.get("show") == "unread"
+    page = Paginator(notifications.unread() if unread_only else notifications, NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "core/notification_list.html",
+        {
+            "page": page,
+            "unread_only": unread_only,
+            "unread_total": notifications.unread().count(),
+            "title": _("Notifications"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    count = notification_services.mark_all_read(acting_user=request.user)
+    if count:
+        messages.success(
+            request,
+            ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", count)
+            % {"count": count},
+        )
+    return redirect("notifications")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_open(request, pk: int):
+    """Mark one's notification read and go to what it is about (a local page only; else back to the list)."""
+    notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
+    notification_services.mark_read(acting_user=request.user, notification=notification)
+    target = notification.url
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return redirect(target)
+    return redirect("notifications")
 
 
 def _is_api(request) -> bool:

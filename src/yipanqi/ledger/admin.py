@@ -8,7 +8,16 @@ from django.utils.translation import gettext_lazy as _
 
 from yipanqi.core.admin import ReadOnlyAdmin
 
-from .models import Agreement, Measure, MeasureOwner, ProgressReport, Supervision
+from .models import (
+    Agreement,
+    BoardSnapshot,
+    Bulletin,
+    BulletinSchedule,
+    Measure,
+    MeasureOwner,
+    ProgressReport,
+    Supervision,
+)
 from .selectors import light_for
 
 # The same wording as the ledger pages.
@@ -48,7 +57,7 @@ class AgreementAdmin(ReadOnlyAdmin):
 
 class MeasureOwnerInline(ReadOnlyInline):
     model = MeasureOwner
-    fields = ["agency", "role", "department", "person", "status", "progress", "last_report_at", "closed_at"]
+    fields = ["agency", "role", "department", "person", "status", "progress", "last_report_at", "report_due_on"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -66,7 +75,7 @@ class MeasureAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Light"))
     def light(self, obj):
-        return LIGHT_LABELS[light_for(obj, agreement=obj.agreement)]
+        return LIGHT_LABELS[light_for(obj)]
 
 
 @admin.register(ProgressReport)
@@ -106,3 +115,26 @@ class SupervisionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("light when issued"), ordering="light")
     def light_when_issued(self, obj):
         return LIGHT_LABELS.get(obj.light, obj.light)
+
+
+@admin.register(Bulletin)
+class BulletinAdmin(ReadOnlyAdmin):
+    list_display = ["doc_number", "title", "circle", "period_start", "period_end", "status", "issued_on"]
+    list_filter = ["status", "circle"]
+    search_fields = ["title", "doc_number"]
+    list_select_related = ["circle"]
+
+
+@admin.register(BulletinSchedule)
+class BulletinScheduleAdmin(ReadOnlyAdmin):
+    list_display = ["circle", "agreement", "frequency", "day_of_month", "next_run_on", "is_active"]
+    list_filter = ["frequency", "is_active"]
+    list_select_related = ["circle", "agreement"]
+
+
+@admin.register(BoardSnapshot)
+class BoardSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["day", "circle", "agreement", "measures", "progress", "red", "yellow", "done", "reports"]
+    list_filter = ["circle"]
+    date_hierarchy = "day"
+    list_select_related = ["circle", "agreement"]

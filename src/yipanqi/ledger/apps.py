@@ -6,3 +6,6 @@ class LedgerConfig(AppConfig):
     name = "yipanqi.ledger"
     label = "ledger"
     verbose_name = _("Ledger")
+
+    def ready(self):
+        from . import jobs  # noqa: F401  (registers the daily jobs)

@@ -795,6 +795,9 @@ SPREAD = {
 }
 
 
+TREND_DAYS = 30  # days of board snapshots the demo starts with
+
+
 def _varied(plan: Plan, name: str, k: int) -> Plan:
     start, due, points = SPREAD[name]
     return replace(
@@ -859,7 +862,34 @@ class _Loader:
                 f"进展报告{counts['reports']}份，督办单{counts['supervisions']}份"
             )
             created["agreements"] += 1
+        if created["agreements"]:
+            self.load_board_and_bulletins()
         return created
+
+    def load_board_and_bulletins(self) -> None:
+        """A month of the boards' trend, and 成渝's monthly bulletin: scheduled, and last month's queued for the
+        worker (``make run`` starts one) to render."""
+        from . import board, bulletins
+
+        board.backfill_snapshots(self.today, TREND_DAYS)
+        board.take_snapshots(self.today)
+        circle = Circle.objects.filter(slug="chengyu").first()
+        coordinator = self.users.get("chengyu_coord")
+        if circle is None or coordinator is None or circle.bulletins.exists():
+            return
+        prefix = f"{circle.short_name or circle.name}政法协"
+        bulletins.create_schedule(acting_user=coordinator, circle=circle, number_prefix=prefix, day_of_month=3)
+        first, last = bulletins.period_before("monthly", self.today)
+        bulletins.create_bulletin(
+            acting_user=coordinator,
+            circle=circle,
+            period_start=first,
+            period_end=last,
+            doc_number=bulletins.next_doc_number(circle, prefix, self.today.year),
+            recipients="各成员单位：",
+            cc="省委政法委，市委政法委。",
+        )
+        self.say(f"台账演示：{circle.name}月度通报已排程，上月通报已交后台生成")
 
     def load_agreement(self, spec: AgreementSpec, circle: Circle) -> dict[str, int]:
         coordinator = self.users.get(spec.coordinator)

@@ -1060,6 +1060,9 @@ def _export_rows(source, today: datetime.date, lights: set[str] | None):
         "status",
         "progress",
         "last_report_at",
+        "blue_from",
+        "yellow_from",
+        "red_from",
     )
     if isinstance(source, Agreement):
         agreements = {source.pk: source}

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yipanqi.core.permissions import VisibleQuerySet
@@ -173,6 +174,10 @@ class Measure(models.Model):
     results = models.TextField(_("results (成效)"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     last_report_at = models.DateTimeField(_("last report"), null=True, blank=True, editable=False)
+    # When the light turns blue / yellow / red (see ledger/lights.py): derived on every write, never typed.
+    blue_from = models.DateField(_("blue from"), null=True, blank=True, editable=False)
+    yellow_from = models.DateField(_("yellow from"), null=True, blank=True, editable=False)
+    red_from = models.DateField(_("red from"), null=True, blank=True, editable=False)
 
     objects = MeasureQuerySet.as_manager()
 
@@ -216,6 +221,14 @@ class MeasureOwner(models.Model):
     """One owning agency's share of a leaf measure: its own status, progress and evidence."""
 
     measure = models.ForeignKey(Measure, verbose_name=_("measure"), on_delete=models.CASCADE, related_name="owners")
+    # The measure's agreement, kept on the share so that boards group 200,000 shares without joining the measures.
+    agreement = models.ForeignKey(
+        Agreement,
+        verbose_name=_("agreement"),
+        on_delete=models.CASCADE,
+        related_name="shares",
+        editable=False,
+    )
     agency = models.ForeignKey(
         Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="measure_shares"
     )
@@ -242,6 +255,14 @@ class MeasureOwner(models.Model):
     results = models.TextField(_("results (成效)"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     last_report_at = models.DateTimeField(_("last report"), null=True, blank=True)
+    assigned_on = models.DateField(_("assigned on"), default=timezone.localdate, editable=False)
+    # Derived (see ledger/lights.py): when the next report is due, and when the share falls behind plan.
+    report_due_on = models.DateField(_("next report due"), null=True, blank=True, editable=False, db_index=True)
+    behind_from = models.DateField(_("behind plan from"), null=True, blank=True, editable=False)
+    # The share's own light (ledger/lights.py): the measure's red and blue dates, its own yellow.
+    blue_from = models.DateField(_("blue from"), null=True, blank=True, editable=False)
+    yellow_from = models.DateField(_("yellow from"), null=True, blank=True, editable=False)
+    red_from = models.DateField(_("red from"), null=True, blank=True, editable=False)
 
     objects = MeasureChildQuerySet.as_manager()
 
@@ -374,3 +395,195 @@ class ClosureConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure.number} · {self.agency}"
+
+
+class BoardSnapshot(models.Model):
+    """One day's figures of a circle's (agreement=None) or an agreement's ledger: the board's trend over time.
+
+    Written by the daily job (and by ``ledger.board.backfill_snapshots``); the lights are those of that day."""
+
+    circle = models.ForeignKey(
+        Circle, verbose_name=_("cooperation circle"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    measures = models.PositiveIntegerField(_("measures"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
+    red = models.PositiveIntegerField(_("red"), default=0)
+    yellow = models.PositiveIntegerField(_("yellow"), default=0)
+    blue = models.PositiveIntegerField(_("blue"), default=0)
+    green = models.PositiveIntegerField(_("green"), default=0)
+    done = models.PositiveIntegerField(_("closed"), default=0)
+    reports = models.PositiveIntegerField(_("reports filed that day"), default=0)
+    missing_reports = models.PositiveIntegerField(_("missing reports"), default=0)
+
+    class Meta:
+        verbose_name = _("board snapshot")
+        verbose_name_plural = _("board snapshots")
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["circle", "day"], condition=Q(agreement__isnull=True), name="snapshot_circle_day"
+            ),
+            models.UniqueConstraint(fields=["agreement", "day"], name="snapshot_agreement_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement or self.circle} · {self.day}"
+
+
+class BulletinStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RENDERING = "rendering", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class BulletinQuerySet(VisibleQuerySet):
+    """A circle's bulletin is seen by its coordinators and every agency of the circle; an agreement's by its
+    coordinators and signatories."""
+
+    def _visible_q(self, principal):
+        q = Q(pk__in=[])
+        if principal.coordinated_circle_ids:
+            q |= Q(circle__in=principal.coordinated_circle_ids)
+        if principal.member_circle_ids:  # the circle's agencies, by region or as single members
+            q |= Q(agreement__isnull=True, circle__in=principal.member_circle_ids)
+        if principal.agency_id:
+            q |= Q(agreement__signatories=principal.agency_id)
+        return Q(pk__in=Bulletin.objects.filter(q).values("pk"))
+
+
+class BulletinFrequency(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+
+
+class ScheduleQuerySet(VisibleQuerySet):
+    """Bulletin schedules are the coordinators' business."""
+
+    def _visible_q(self, principal):
+        return Q(circle__in=principal.coordinated_circle_ids or [])
+
+
+class BulletinSchedule(models.Model):
+    """定期通报: a bulletin the worker prepares by itself after each month or quarter."""
+
+    circle = models.ForeignKey(
+        Circle, verbose_name=_("cooperation circle"), on_delete=models.CASCADE, related_name="bulletin_schedules"
+    )
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    frequency = models.CharField(
+        _("frequency"), max_length=10, choices=BulletinFrequency.choices, default=BulletinFrequency.MONTHLY
+    )
+    day_of_month = models.PositiveSmallIntegerField(
+        _("prepared on day"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_("Day of the month after the period on which the bulletin is prepared"),
+    )
+    number_prefix = models.CharField(_("document number prefix"), max_length=40, help_text=_("e.g. 成渝政法协"))
+    recipients = models.CharField(_("addressed to (主送)"), max_length=200, blank=True)
+    cc = models.CharField(_("copied to (抄送)"), max_length=200, blank=True)
+    next_run_on = models.DateField(_("next run"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScheduleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bulletin schedule")
+        verbose_name_plural = _("bulletin schedules")
+        ordering = ["next_run_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.circle} · {self.get_frequency_display()}"
+
+    @property
+    def audit_agency(self):
+        return self.circle.coordinating_agency
+
+
+class Bulletin(models.Model):
+    """定期通报 / 情况通报: the ledger of a circle or an agreement over a period, as .docx and .pdf."""
+
+    circle = models.ForeignKey(
+        Circle, verbose_name=_("cooperation circle"), on_delete=models.PROTECT, related_name="bulletins"
+    )
+    agreement = models.ForeignKey(
+        Agreement,
+        verbose_name=_("agreement"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bulletins",
+    )
+    schedule = models.ForeignKey(
+        BulletinSchedule,
+        verbose_name=_("schedule"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bulletins",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    doc_number = models.CharField(_("document number (文号)"), max_length=60)
+    issuer = models.ForeignKey(Agency, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+")
+    recipients = models.CharField(_("addressed to (主送)"), max_length=200, blank=True)
+    cc = models.CharField(_("copied to (抄送)"), max_length=200, blank=True)
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    issued_on = models.DateField(_("dated"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=BulletinStatus.choices, default=BulletinStatus.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
+    figures = models.JSONField(_("figures"), default=dict, blank=True, editable=False)
+    docx = models.FileField(_("Word document"), upload_to="bulletins/%Y/", blank=True)
+    pdf = models.FileField(_("PDF document"), upload_to="bulletins/%Y/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("preparation started"), null=True, blank=True)
+    generated_at = models.DateTimeField(_("prepared at"), null=True, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True)
+
+    objects = BulletinQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bulletin")
+        verbose_name_plural = _("bulletins")
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["circle", "doc_number"], name="bulletin_unique_number"),
+            models.UniqueConstraint(
+                fields=["circle", "idempotency_key"], condition=~Q(idempotency_key=""), name="bulletin_idempotency"
+            ),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="bulletin_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doc_number} {self.title}"
+
+    @property
+    def audit_agency(self):
+        return self.issuer

@@ -1,53 +1,90 @@
-"""Ledger reads: supervision lights (三色督办) and the measures a principal works on.
+"""Ledger reads: supervision lights (三色督办), the reporting calendar and the measures a principal works on.
 
-Lights, computed on read, never stored (documented in docs/ledger.md):
-- ``done``: closed (销号).
-- ``red``: past the deadline and not closed.
-- ``yellow``: behind plan — progress below the share of time elapsed by more than ``LEDGER_BEHIND_MARGIN``
-  percentage points, or no report within the agreement's reporting cycle (plus a grace of a few days).
-- ``blue``: the deadline is within ``LEDGER_NEAR_WORKDAYS`` Chinese working days.
-- ``green``: otherwise.
+Lights are evaluated on read from the transition dates every write stores (ledger/lights.py has the rules): in
+Python for one object (``light_for``), in SQL for lists and boards (``light_case``), so both always agree.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from django.conf import settings
+from django.db.models import Case, CharField, Q, Value, When
 from django.utils import timezone
 
-from yipanqi.core.workdays import workdays_between
-
-from .models import Agreement, Measure, MeasureOwner, MeasureStatus, ReportingCycle
-
-LIGHTS = ("red", "yellow", "blue", "green", "done")
-CYCLE_DAYS = {ReportingCycle.MONTHLY: 31, ReportingCycle.QUARTERLY: 92}
+from . import lights
+from .lights import LIGHTS  # noqa: F401  (re-exported: the order red → done)
+from .models import Measure, MeasureOwner, MeasureStatus, ShareStatus
 
 
-def reporting_interval(agreement: Agreement) -> int:
-    if agreement.reporting_cycle == ReportingCycle.CUSTOM and agreement.reporting_every_days:
-        return agreement.reporting_every_days
-    return CYCLE_DAYS.get(agreement.reporting_cycle, 31)
+def light_for(measure: Measure, today: date | None = None, **_ignored) -> str:
+    """The measure's light on ``today`` (a node with sub-items: the most urgent of it and everything under it)."""
+    return lights.light_on(
+        today or timezone.localdate(),
+        done=measure.status == MeasureStatus.DONE,
+        blue_from=measure.blue_from,
+        yellow_from=measure.yellow_from,
+        red_from=measure.red_from,
+    )
 
 
-def light_for(measure: Measure, today: date | None = None, *, agreement: Agreement | None = None) -> str:
+def share_light_for(share: MeasureOwner, today: date | None = None) -> str:
+    """One owner's light on its share: the measure's red and blue, its own yellow (progress, reports)."""
+    return lights.light_on(
+        today or timezone.localdate(),
+        done=share.status == ShareStatus.CLOSED,
+        blue_from=share.blue_from,
+        yellow_from=share.yellow_from,
+        red_from=share.red_from,
+    )
+
+
+def light_case(today: date, prefix: str = "") -> Case:
+    """The light as an SQL expression over a measure's stored dates (``prefix``: e.g. "measure__" from shares)."""
+    f = prefix
+    return Case(
+        When(**{f"{f}status": MeasureStatus.DONE}, then=Value("done")),
+        When(**{f"{f}red_from__lte": today}, then=Value("red")),
+        When(**{f"{f}yellow_from__lte": today}, then=Value("yellow")),
+        When(**{f"{f}blue_from__lte": today}, then=Value("blue")),
+        default=Value("green"),
+        output_field=CharField(),
+    )
+
+
+def share_light_case(today: date) -> Case:
+    """A share's light in SQL (see ``share_light_for``), over MeasureOwner rows alone (no join)."""
+    return Case(
+        When(status=ShareStatus.CLOSED, then=Value("done")),
+        When(red_from__lte=today, then=Value("red")),
+        When(yellow_from__lte=today, then=Value("yellow")),
+        When(blue_from__lte=today, then=Value("blue")),
+        default=Value("green"),
+        output_field=CharField(),
+    )
+
+
+def light_filter(light: str, today: date, prefix: str = "") -> Q:
+    """Measures whose light on ``today`` is ``light``, as an indexable filter (no CASE in WHERE)."""
+    f = prefix
+    done = Q(**{f"{f}status": MeasureStatus.DONE})
+    red = Q(**{f"{f}red_from__lte": today})
+    yellow = Q(**{f"{f}yellow_from__lte": today})
+    blue = Q(**{f"{f}blue_from__lte": today})
+    if light == "done":
+        return done
+    if light == "red":
+        return ~done & red
+    if light == "yellow":
+        return ~done & ~red & yellow
+    if light == "blue":
+        return ~done & ~red & ~yellow & blue
+    return ~done & ~red & ~yellow & ~blue
+
+
+def missing_reports(today: date | None = None):
+    """Shares whose report is overdue on ``today`` (the reporting calendar in ledger/lights.py)."""
     today = today or timezone.localdate()
-    if measure.status == MeasureStatus.DONE:
-        return "done"
-    if measure.due_on and today > measure.due_on:
-        return "red"
-    if measure.start_on and measure.due_on and measure.due_on > measure.start_on and today > measure.start_on:
-        elapsed = (today - measure.start_on).days / (measure.due_on - measure.start_on).days
-        if measure.progress < elapsed * 100 - settings.LEDGER_BEHIND_MARGIN:
-            return "yellow"
-    if measure.is_leaf and measure.status == MeasureStatus.OPEN:
-        agreement = agreement or measure.agreement
-        since = measure.last_report_at.date() if measure.last_report_at else measure.start_on
-        if since and today - since > timedelta(days=reporting_interval(agreement) + settings.LEDGER_REPORT_GRACE_DAYS):
-            return "yellow"
-    if measure.due_on and workdays_between(today, measure.due_on) <= settings.LEDGER_NEAR_WORKDAYS:
-        return "blue"
-    return "green"
+    return MeasureOwner.objects.filter(report_due_on__lt=today).exclude(status=ShareStatus.CLOSED)
 
 
 def my_shares(principal):

@@ -9,17 +9,20 @@ reports in one agreement are applied one after the other and none is lost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yipanqi.core.notifications import notify
 from yipanqi.core.services import record_event, record_events, snapshot
-from yipanqi.directory.models import Agency, Circle, Role
+from yipanqi.directory.models import Agency, Circle, Role, User
 
+from . import lights
 from .models import (
     Agreement,
     ClosureConfirmation,
@@ -34,6 +37,7 @@ from .models import (
     SupervisionStatus,
 )
 
+UPDATE_BATCH = 100
 PATH_STEP = 4  # each tree level adds a zero-padded 4-digit position and a dot: "0001.0003."
 
 
@@ -117,6 +121,9 @@ AGREEMENT_FIELDS = (
 )
 
 
+CALENDAR_FIELDS = {"reporting_cycle", "reporting_every_days", "valid_from", "signed_on"}
+
+
 @transaction.atomic
 def update_agreement(*, acting_user, agreement: Agreement, **changes) -> Agreement:
     unknown = set(changes) - set(AGREEMENT_FIELDS)
@@ -136,6 +143,8 @@ def update_agreement(*, acting_user, agreement: Agreement, **changes) -> Agreeme
         before=before,
         after=snapshot(agreement),
     )
+    if CALENDAR_FIELDS & set(changes):
+        recompute_agreement(agreement)  # a new reporting calendar moves every share's report due date
     return agreement
 
 
@@ -213,6 +222,7 @@ def update_measure(*, acting_user, measure: Measure, **changes) -> Measure:
     record_event(
         acting_user=acting_user, action="ledger.measure.update", obj=measure, before=before, after=snapshot(measure)
     )
+    _roll_up(measure)  # new dates move the light's transition dates and the shares' report due dates
     return measure
 
 
@@ -241,7 +251,14 @@ def assign_owner(
         errors["role"] = [_("%(number)s already has a lead agency.") % {"number": measure.number}]
     if errors:
         raise ValidationError(errors)
-    owner = MeasureOwner.objects.create(measure=measure, agency=agency, role=role, department=department, person=person)
+    owner = MeasureOwner.objects.create(
+        measure=measure,
+        agreement_id=measure.agreement_id,
+        agency=agency,
+        role=role,
+        department=department,
+        person=person,
+    )
     record_event(acting_user=acting_user, action="ledger.owner.assign", obj=owner, after=snapshot(owner))
     _roll_up(measure)
     return owner
@@ -250,26 +267,104 @@ def assign_owner(
 # --------------------------------------------------------------------------- progress and roll-up
 
 
-def _roll_up(measure: Measure) -> None:
-    """Recompute the progress (and status) of ``measure`` and of every ancestor, leaf to root.
+SHARE_ROW = ("pk", "progress", "status", "last_report_at", "assigned_on", "report_due_on", "behind_from")
+SHARE_ROW += ("blue_from", "yellow_from", "red_from")
+SHARE_DATES = ("report_due_on", "behind_from", "blue_from", "yellow_from", "red_from")
+NODE_ROW = ("pk", "parent_id", "is_leaf", "progress", "status", "start_on", "due_on")
+NODE_ROW += ("blue_from", "yellow_from", "red_from", "agreement_id")
 
-    Leaf: mean of the owners' progress. Parent: mean of the children's progress. One aggregate query per level.
-    """
-    node = Measure.objects.filter(pk=measure.pk).values("pk", "parent_id", "is_leaf").get()
+
+def _share_dates(share: dict, measure: dict, calendar: lights.Calendar) -> tuple:
+    """(report_due_on, behind_from) of one share: none once it is closed (see ledger/lights.py)."""
+    if share["status"] == ShareStatus.CLOSED or measure["status"] == MeasureStatus.DONE:
+        return None, None
+    last = timezone.localdate(share["last_report_at"]) if share["last_report_at"] else None
+    since = measure["start_on"] or share["assigned_on"]
+    due = calendar.report_due(last_report=last, since=since)
+    return due, lights.behind_from(share["progress"], measure["start_on"], measure["due_on"])
+
+
+def _leaf_update(node: dict, shares: list[dict], calendar: lights.Calendar) -> tuple[dict, list[MeasureOwner]]:
+    """A leaf's derived fields from its shares: progress (mean; none owned: 0) and transition dates; and the shares
+    whose own dates (report due, behind plan, and their light's: the measure's red and blue, their own yellow)
+    changed."""
+    report_dues = []
+    for share in shares:
+        share["_dates"] = _share_dates(share, node, calendar)
+        if share["_dates"][0] is not None:
+            report_dues.append(share["_dates"][0])
+    progress = round(sum(s["progress"] for s in shares) / len(shares)) if shares else 0
+    update = {"progress": progress, **_schedule_fields(node, progress, min(report_dues, default=None), [])}
+    changed_shares = []
+    for share in shares:
+        due, behind = share.pop("_dates")
+        if due is None and behind is None:  # closed: no light dates
+            dates = dict.fromkeys(SHARE_DATES)
+        else:
+            missed = due + timedelta(days=1) if due else None
+            yellow = min((d for d in (behind, missed) if d), default=None)
+            dates = {
+                "report_due_on": due,
+                "behind_from": behind,
+                "blue_from": update["blue_from"],
+                "yellow_from": yellow,
+                "red_from": update["red_from"],
+            }
+        if any(share[key] != value for key, value in dates.items()):
+            share.update(dates)
+            changed_shares.append(MeasureOwner(pk=share["pk"], **dates))
+    return update, changed_shares
+
+
+def _parent_update(node: dict, children: list[dict]) -> dict:
+    """A parent's derived fields: progress is the mean of its children's, status done when all are, and its
+    transition dates the earliest of its own and its open children's."""
+    progress = round(sum(c["progress"] for c in children) / len(children)) if children else 0
+    done = bool(children) and all(c["status"] == MeasureStatus.DONE for c in children)
+    status = MeasureStatus.DONE if done else MeasureStatus.OPEN
+    open_children = [
+        lights.Schedule(c["blue_from"], c["yellow_from"], c["red_from"])
+        for c in children
+        if c["status"] != MeasureStatus.DONE
+    ]
+    return {
+        "progress": progress,
+        "status": status,
+        **_schedule_fields({**node, "status": status}, progress, None, open_children),
+    }
+
+
+def _schedule_fields(node: dict, progress: int, report_due, children: list[lights.Schedule]) -> dict:
+    if node["status"] == MeasureStatus.DONE:
+        return {"blue_from": None, "yellow_from": None, "red_from": None}
+    own = lights.own_schedule(
+        progress=progress, start_on=node["start_on"], due_on=node["due_on"], report_due=report_due
+    )
+    schedule = lights.merge(own, children)
+    return {"blue_from": schedule.blue_from, "yellow_from": schedule.yellow_from, "red_from": schedule.red_from}
+
+
+def _roll_up(measure: Measure) -> None:
+    """Recompute the derived fields of ``measure`` and of every ancestor, leaf to root: progress, status of parents,
+    light transition dates, and the report due dates of the leaf's shares. A few small queries per level."""
+    node = Measure.objects.filter(pk=measure.pk).values(*NODE_ROW).get()
+    agreement = Agreement.objects.only("reporting_cycle", "reporting_every_days", "valid_from", "signed_on").get(
+        pk=node["agreement_id"]
+    )
+    calendar = lights.Calendar.of(agreement)
     while node is not None:
         if node["is_leaf"]:
-            agg = MeasureOwner.objects.filter(measure_id=node["pk"]).aggregate(avg=Avg("progress"), n=Count("id"))
+            shares = list(MeasureOwner.objects.filter(measure_id=node["pk"]).values(*SHARE_ROW))
+            update, changed_shares = _leaf_update(node, shares, calendar)
+            if changed_shares:
+                MeasureOwner.objects.bulk_update(changed_shares, SHARE_DATES)
         else:
-            agg = Measure.objects.filter(parent_id=node["pk"]).aggregate(
-                avg=Avg("progress"), n=Count("id"), open=Count("id", filter=~Q(status=MeasureStatus.DONE))
-            )
-        progress = round(agg["avg"] or 0)
-        update = {"progress": progress}
-        if not node["is_leaf"]:
-            update["status"] = MeasureStatus.DONE if agg["n"] and not agg["open"] else MeasureStatus.OPEN
-        Measure.objects.filter(pk=node["pk"]).update(**update)
+            children = list(Measure.objects.filter(parent_id=node["pk"]).values(*NODE_ROW))
+            update = _parent_update(node, children)
+        if any(node[key] != value for key, value in update.items()):
+            Measure.objects.filter(pk=node["pk"]).update(**update)
         parent_id = node["parent_id"]
-        node = Measure.objects.filter(pk=parent_id).values("pk", "parent_id", "is_leaf").first() if parent_id else None
+        node = Measure.objects.filter(pk=parent_id).values(*NODE_ROW).first() if parent_id else None
 
 
 @transaction.atomic
@@ -440,12 +535,26 @@ def issue_supervision(
     record_event(
         acting_user=acting_user, action="ledger.supervision.issue", obj=supervision, after=snapshot(supervision)
     )
+    liaisons = User.objects.filter(agency_id=owner.agency_id, is_active=True, role_grants__role=Role.LIAISON)
+    notify(
+        [*liaisons, *([owner.person] if owner.person_id else [])],
+        kind="ledger.supervision",
+        title=_("Supervision notice (督办) on %(number)s: reply by %(date)s")
+        % {"number": owner.measure.number, "date": reply_due_on.isoformat()},
+        body=supervision.message,
+        url=reverse("ledger:measure", args=[owner.measure_id]),
+        dedupe_key=f"supervision-{supervision.pk}",
+    )
     return supervision
 
 
 @transaction.atomic
 def reply_supervision(*, acting_user, supervision: Supervision, reply: str) -> Supervision:
-    supervision = Supervision.objects.select_for_update(of=("self",)).select_related("owner").get(pk=supervision.pk)
+    supervision = (
+        Supervision.objects.select_for_update(of=("self",))
+        .select_related("owner__agency", "measure")
+        .get(pk=supervision.pk)
+    )
     _require_owner(acting_user, supervision.owner)
     if supervision.status == SupervisionStatus.CLOSED:
         raise ValidationError({"status": [_("This supervision notice is closed.")]})
@@ -463,6 +572,16 @@ def reply_supervision(*, acting_user, supervision: Supervision, reply: str) -> S
         before=before,
         after=snapshot(supervision),
     )
+    if supervision.issued_by_id:
+        notify(
+            [supervision.issued_by_id],
+            kind="ledger.supervision-reply",
+            title=_("%(agency)s replied to the supervision notice on %(number)s")
+            % {"agency": supervision.owner.agency, "number": supervision.measure.number},
+            body=supervision.reply,
+            url=reverse("ledger:measure", args=[supervision.measure_id]),
+            dedupe_key=f"supervision-reply-{supervision.pk}-{supervision.replied_at:%Y%m%d%H%M%S}",
+        )
     return supervision
 
 
@@ -582,7 +701,9 @@ def import_tree(*, acting_user, agreement: Agreement, nodes: list[ImportNode]) -
         if owned and not node.measure.is_leaf:
             message = _("Owners are assigned to the items of the lowest level, not to %(number)s.")
             raise ValidationError({"measures": [error(node, message % {"number": node.number})]})
-        owners += [MeasureOwner(measure=node.measure, agency=agency, role=role) for agency, role in owned]
+        owners += [
+            MeasureOwner(measure=node.measure, agreement=agreement, agency=agency, role=role) for agency, role in owned
+        ]
     MeasureOwner.objects.bulk_create(owners, batch_size=1000)
     record_events(acting_user=acting_user, action="ledger.measure.create", objs=created)
     record_events(acting_user=acting_user, action="ledger.owner.assign", objs=owners)
@@ -591,33 +712,29 @@ def import_tree(*, acting_user, agreement: Agreement, nodes: list[ImportNode]) -
 
 
 def recompute_agreement(agreement: Agreement) -> int:
-    """The roll-up rule over a whole agreement at once (after bulk changes): returns how many measures changed."""
-    rows = list(
-        Measure.objects.filter(agreement=agreement).values("pk", "parent_id", "is_leaf", "depth", "progress", "status")
-    )
-    shares = dict(
-        MeasureOwner.objects.filter(measure__agreement=agreement)
-        .values_list("measure_id")
-        .annotate(avg=Avg("progress"))
-    )
+    """The roll-up rule over a whole agreement at once (after bulk changes, or a new reporting calendar): every
+    measure's and share's derived fields. Returns how many measures changed."""
+    calendar = lights.Calendar.of(agreement)
+    rows = list(Measure.objects.filter(agreement=agreement).values(*NODE_ROW, "depth"))
+    shares: dict[int, list[dict]] = {}
+    for share in MeasureOwner.objects.filter(measure__agreement=agreement).values(*SHARE_ROW, "measure_id"):
+        shares.setdefault(share["measure_id"], []).append(share)
     children: dict[int, list[dict]] = {}
     for row in rows:
         if row["parent_id"]:
             children.setdefault(row["parent_id"], []).append(row)
-    changed = []
+    changed, changed_shares = [], []
+    fields = ("progress", "status", "blue_from", "yellow_from", "red_from")
     for row in sorted(rows, key=lambda r: -r["depth"]):  # deepest first: children are final before their parent
         if row["is_leaf"]:
-            progress, status = round(shares.get(row["pk"]) or 0), row["status"]
+            update, moved = _leaf_update(row, shares.get(row["pk"], []), calendar)
+            changed_shares += moved
         else:
-            kids = children.get(row["pk"], [])
-            progress = round(sum(k["progress"] for k in kids) / len(kids)) if kids else 0
-            status = (
-                MeasureStatus.DONE
-                if kids and all(k["status"] == MeasureStatus.DONE for k in kids)
-                else (MeasureStatus.OPEN)
-            )
-        if (progress, status) != (row["progress"], row["status"]):
-            row["progress"], row["status"] = progress, status
-            changed.append(Measure(pk=row["pk"], progress=progress, status=status))
-    Measure.objects.bulk_update(changed, ["progress", "status"], batch_size=1000)
+            update = _parent_update(row, children.get(row["pk"], []))
+        if any(row[key] != value for key, value in update.items()):
+            row.update(update)
+            changed.append(Measure(pk=row["pk"], **{key: row[key] for key in fields}))
+    # bulk_update writes one CASE per field per batch, evaluated row by row: small batches keep it linear.
+    Measure.objects.bulk_update(changed, fields, batch_size=UPDATE_BATCH)
+    MeasureOwner.objects.bulk_update(changed_shares, SHARE_DATES, batch_size=UPDATE_BATCH)
     return len(changed)

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import board_views, bulletin_views, views
 
 app_name = "ledger"
 
 urlpatterns = [
     path("", views.agreement_list, name="agreements"),
     path("my/", views.my_measures, name="my"),
+    path("board/", board_views.board, name="board"),
     path("agreements/new/", views.agreement_new, name="agreement-new"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
     path("agreements/<int:pk>/measures/new/", views.measure_new, name="measure-new"),
@@ -18,4 +19,12 @@ urlpatterns = [
     path("shares/<int:pk>/supervise/", views.share_supervise, name="supervise"),
     path("supervisions/<int:pk>/reply/", views.supervision_reply, name="supervision-reply"),
     path("supervisions/<int:pk>/close/", views.supervision_close, name="supervision-close"),
+    path("bulletins/", bulletin_views.bulletin_list, name="bulletins"),
+    path("bulletins/new/", bulletin_views.bulletin_new, name="bulletin-new"),
+    path("bulletins/<int:pk>/", bulletin_views.bulletin_detail, name="bulletin"),
+    path("bulletins/<int:pk>/status/", bulletin_views.bulletin_status, name="bulletin-status"),
+    path("bulletins/<int:pk>/rerender/", bulletin_views.bulletin_rerender, name="bulletin-rerender"),
+    path("bulletins/<int:pk>/<str:fmt>/", bulletin_views.bulletin_download, name="bulletin-download"),
+    path("bulletins/schedules/new/", bulletin_views.schedule_new, name="schedule-new"),
+    path("bulletins/schedules/<int:pk>/stop/", bulletin_views.schedule_stop, name="schedule-stop"),
 ]

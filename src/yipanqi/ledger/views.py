@@ -95,16 +95,6 @@ def worst_light(lights) -> Light | None:
     return min(lights, key=lambda light: LIGHT_ORDER[light.code]) if lights else None
 
 
-def roll_up_lights(measures) -> None:
-    """A node with sub-items shows the most urgent light of the items under it (an area is red when one of its
-    measures is overdue), not only its own dates. ``measures`` is a whole tree in path order, each with ``light``."""
-    leaves = [m for m in measures if m.is_leaf]
-    for measure in measures:
-        if not measure.is_leaf:
-            below = worst_light(leaf.light for leaf in leaves if leaf.path.startswith(measure.path))
-            measure.light = worst_light([measure.light, below]) if measure.light.code != "done" else measure.light
-
-
 def light_counts(lights) -> list[dict]:
     """[{"code", "label", "count"}] for every light, in the order red → done."""
     counts = dict.fromkeys(selectors.LIGHTS, 0)
@@ -186,6 +176,7 @@ def _annotate_owner(owner: MeasureOwner, measure: Measure, user, *, can_coordina
     owner.can_report = owner.can_work and owner.status != ShareStatus.CLOSED
     owner.can_supervise = can_coordinate and measure.status != MeasureStatus.DONE
     owner.has_open_supervision = owner.pk in open_ids
+    owner.report_missing = bool(owner.report_due_on and owner.report_due_on < timezone.localdate())
 
 
 # --------------------------------------------------------------------------- agreements
@@ -297,7 +288,6 @@ def agreement_detail(request, pk: int):
         measure.has_actions = measure.can_add_child or measure.can_assign or measure.can_confirm
         if measure.is_leaf:
             leaves.append(measure)
-    roll_up_lights(measures)
     roots = [m for m in measures if m.depth == 0]
     supervisions = list(
         Supervision.objects.filter(measure__agreement=agreement)
@@ -349,16 +339,6 @@ def measure_detail(request, pk: int):
         child.agreement = agreement
         child.light = _light(child, today, agreement)
         child.sorted_owners = _owners_in_order(child.owners.all())
-    if not measure.is_leaf:
-        # The whole subtree, to show each node the most urgent light below it (one query).
-        subtree = list(Measure.objects.filter(agreement=agreement, path__startswith=measure.path).order_by("path"))
-        for node in subtree:
-            node.light = _light(node, today, agreement)
-        roll_up_lights(subtree)
-        rolled = {node.pk: node.light for node in subtree}
-        measure.light = rolled.get(measure.pk, measure.light)
-        for child in children:
-            child.light = rolled.get(child.pk, child.light)
     supervisions = list(
         measure.supervisions.select_related("owner__agency", "issued_by", "replied_by").order_by("-issued_at", "-id")
     )
@@ -713,7 +693,8 @@ def _my_shares(user, today: date) -> list[MeasureOwner]:
     """The agency's shares with their lights, red first, then by deadline."""
     shares = list(selectors.my_shares(user))
     for share in shares:
-        share.light = _light(share.measure, today, share.measure.agreement)
+        share.light = Light(selectors.share_light_for(share, today))  # the agency's own light on its share
+        share.report_missing = bool(share.report_due_on and share.report_due_on < today)
     shares.sort(key=lambda s: (LIGHT_ORDER.get(s.light.code, 0), s.measure.due_on or FAR_FUTURE, s.measure_id))
     return shares
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_choice, env_int, env_list, env_str
+from .env import env_bool, env_choice, env_int, env_list, env_str, env_time, env_url
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("YIPANQI_HOME", str(PACKAGE_DIR.parent.parent)) or ".").resolve()
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "yipanqi.core",
     "yipanqi.directory",
     "yipanqi.ledger",
@@ -88,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "yipanqi.core.context_processors.navigation",
+                "yipanqi.core.context_processors.notifications",
             ],
         },
     },
@@ -173,6 +177,8 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Matplotlib (bulletin charts) keeps its font cache here unless told otherwise: a home directory may be read-only.
+os.environ.setdefault("MPLCONFIGDIR", str(VAR_DIR / "matplotlib"))
 # Outside production, whitenoise serves straight from the finders (no collectstatic needed for make run / tests).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
@@ -247,9 +253,38 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "/" + STATIC_URL + "yipanqi/favicon.svg",
 }
 
-# --- Mail.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# --- Mail: notifications are mailed by the task worker (core/notifications.py). EMAIL_BACKEND takes a short name or
+# a dotted path; development prints mails on the worker's console, production sends them over SMTP.
+_EMAIL_BACKENDS = {
+    name: f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("smtp", "console", "filebased", "locmem", "dummy")
+}
+_email_backend = (env_str("EMAIL_BACKEND") or ("smtp" if PRODUCTION else "console")).strip()
+if _email_backend not in _EMAIL_BACKENDS and "." not in _email_backend:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={_email_backend!r} must be one of {', '.join(_EMAIL_BACKENDS)} or a dotted path to a backend"
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
+EMAIL_FILE_PATH = VAR_DIR / "mail"  # for the filebased backend
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other; turn one of them off")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1, maximum=600)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "yipanqi@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Absolute links in mails (a mail has no request to build them from); production defaults to the first allowed host.
+_site_host = ALLOWED_HOSTS[0] if ALLOWED_HOSTS and ALLOWED_HOSTS[0].strip(".*") == ALLOWED_HOSTS[0] else ""
+SITE_URL = env_url("SITE_URL", f"https://{_site_host}" if PRODUCTION and _site_host else "http://127.0.0.1:8000")
+
+# --- Background work: Django's tasks API (the django-tasks backport), stored in the database and run by
+# `yipanqi db_worker` (docs/worker.md). Daily jobs run once a day at DAILY_JOBS_AT, China Standard Time.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DAILY_JOBS_AT = env_time("DAILY_JOBS_AT", "07:00")
 
 # --- API keys: last use is written at most this often per key, so reads never become writes.
 API_KEY_LAST_USED_RESOLUTION_SECONDS = env_int("API_KEY_LAST_USED_RESOLUTION_SECONDS", 300, minimum=0)
@@ -264,6 +299,7 @@ API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 60, minimum=0)
 LEDGER_NEAR_WORKDAYS = env_int("LEDGER_NEAR_WORKDAYS", 5, minimum=0, maximum=60)
 LEDGER_BEHIND_MARGIN = env_int("LEDGER_BEHIND_MARGIN", 20, minimum=0, maximum=100)
 LEDGER_REPORT_GRACE_DAYS = env_int("LEDGER_REPORT_GRACE_DAYS", 5, minimum=0, maximum=60)
+LEDGER_REMIND_WORKDAYS = env_int("LEDGER_REMIND_WORKDAYS", 3, minimum=0, maximum=30)
 LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 LOGGING = {
@@ -273,5 +309,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # Document rendering libraries narrate every step at INFO (pages laid out, fonts subset).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "matplotlib": {"level": "WARNING"},
+    },
 }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -55,3 +57,26 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if raw not in choices:
         raise ImproperlyConfigured(f"{name}={raw!r} must be one of: {', '.join(choices)}")
     return raw
+
+
+def env_url(name: str, default: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """An absolute URL with one of ``schemes`` and a host, without a trailing slash."""
+    raw = os.environ.get(name, default).strip()
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} must be an absolute URL like {schemes[-1]}://yipanqi.example.cn (no query or fragment)"
+        )
+    return raw.rstrip("/")
+
+
+_TIME_OF_DAY = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+def env_time(name: str, default: str) -> str:
+    """A time of day as ``HH:MM`` (24-hour clock), normalised to two-digit hours."""
+    raw = os.environ.get(name, default).strip()
+    match = _TIME_OF_DAY.fullmatch(raw)
+    if not match:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a time of day; use HH:MM on the 24-hour clock, e.g. 07:00")
+    return f"{int(match[1]):02d}:{match[2]}"

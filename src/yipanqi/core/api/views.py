@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from yipanqi.core.models import AuditEvent
+from yipanqi.core import notifications as notification_services
+from yipanqi.core.models import AuditEvent, Notification
 
 from .viewsets import VisibleReadOnlyViewSet
 
@@ -61,3 +65,50 @@ class AuditEventViewSet(VisibleReadOnlyViewSet):
 
     def optimise(self, queryset):
         return queryset.select_related("content_type", "actor")
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "agency_id", "created_at", "read_at", "emailed_at", "is_read"]
+        read_only_fields = fields
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(label=_("unread"), method="filter_unread")
+    kind = django_filters.CharFilter(label=_("kind"), max_length=50)
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]
+
+    def filter_unread(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value)
+
+
+class NotificationViewSet(VisibleReadOnlyViewSet):
+    """通知: the signed-in person's own notifications, newest first. An API key is no person: 403."""
+
+    queryset = Notification.objects.all()
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    required_scopes = {}
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark one notification read (already read: unchanged)."""
+        notification = self.get_object()
+        notification_services.mark_read(acting_user=request.user, notification=notification)
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("NotificationsMarkedRead", {"marked": serializers.IntegerField()}),
+    )
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        """Mark all one's notifications read; answers how many were unread."""
+        return Response({"marked": notification_services.mark_all_read(acting_user=request.user)})

@@ -10,7 +10,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from yipanqi.settings.env import env_bool, env_choice, env_int
+from yipanqi.settings.env import env_bool, env_choice, env_int, env_time, env_url
 
 
 def _run(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -39,6 +39,37 @@ def test_env_int_and_choice_are_strict(monkeypatch):
     monkeypatch.setenv("X_MODE", "staging")
     with pytest.raises(ImproperlyConfigured, match="X_MODE"):
         env_choice("X_MODE", "a", ("a", "b"))
+
+
+def test_env_time_and_url_are_strict(monkeypatch):
+    monkeypatch.setenv("X_AT", "7:05")
+    assert env_time("X_AT", "07:00") == "07:05"
+    for bad in ("24:00", "07:60", "7", "seven", "07:00:00"):
+        monkeypatch.setenv("X_AT", bad)
+        with pytest.raises(ImproperlyConfigured, match="X_AT"):
+            env_time("X_AT", "07:00")
+    monkeypatch.setenv("X_URL", "https://yipanqi.example.cn/")
+    assert env_url("X_URL", "http://127.0.0.1:8000") == "https://yipanqi.example.cn"
+    for bad in ("yipanqi.example.cn", "ftp://yipanqi.example.cn", "https://", "https://h/?a=1"):
+        monkeypatch.setenv("X_URL", bad)
+        with pytest.raises(ImproperlyConfigured, match="X_URL"):
+            env_url("X_URL", "http://127.0.0.1:8000")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT='smtp' is not an integer"),
+        ({"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "EMAIL_USE_TLS and EMAIL_USE_SSL"),
+        ({"EMAIL_BACKEND": "sendmail"}, "EMAIL_BACKEND='sendmail'"),
+        ({"DAILY_JOBS_AT": "7am"}, "DAILY_JOBS_AT='7am'"),
+        ({"SITE_URL": "yipanqi.example.cn"}, "SITE_URL='yipanqi.example.cn'"),
+    ],
+)
+def test_bad_mail_and_worker_settings_stop_start_up(tmp_path, env, message):
+    result = _run({**env, "YIPANQI_VAR_DIR": str(tmp_path)}, "check")
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_bad_value_stops_start_up_with_clear_message(tmp_path):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from yipanqi.core.api.fields import ChoiceLabelField
 from yipanqi.directory.api.serializers import AgencyRefSerializer
@@ -11,6 +13,8 @@ from ..models import (
     Agreement,
     AgreementKind,
     AgreementStatus,
+    Bulletin,
+    BulletinStatus,
     ClosureRule,
     Measure,
     MeasureCategory,
@@ -77,6 +81,7 @@ class OwnerSerializer(serializers.ModelSerializer):
     agency = AgencyRefSerializer(read_only=True)
     role_display = ChoiceLabelField(OwnerRole, source="role")
     status_display = ChoiceLabelField(ShareStatus, source="status")
+    report_missing = serializers.SerializerMethodField()
 
     class Meta:
         model = MeasureOwner
@@ -94,7 +99,13 @@ class OwnerSerializer(serializers.ModelSerializer):
             "results",
             "closed_at",
             "last_report_at",
+            "report_due_on",
+            "report_missing",
         ]
+
+    def get_report_missing(self, owner) -> bool:
+        """True when the share's report under the agreement's reporting calendar is overdue."""
+        return owner.report_due_on is not None and owner.report_due_on < timezone.localdate()
 
 
 class MeasureSerializer(serializers.ModelSerializer):
@@ -131,7 +142,7 @@ class MeasureSerializer(serializers.ModelSerializer):
         ]
 
     def get_light(self, measure) -> str:
-        return light_for(measure, agreement=measure.agreement)
+        return light_for(measure)
 
 
 class MeasureWriteSerializer(serializers.Serializer):
@@ -224,3 +235,63 @@ class SupervisionWriteSerializer(serializers.Serializer):
 
 class SupervisionReplySerializer(serializers.Serializer):
     reply = serializers.CharField()
+
+
+class BulletinSerializer(serializers.ModelSerializer):
+    issuer = AgencyRefSerializer(read_only=True)
+    status_display = ChoiceLabelField(BulletinStatus, source="status")
+    docx_url = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bulletin
+        fields = [
+            "id",
+            "circle",
+            "agreement",
+            "title",
+            "doc_number",
+            "issuer",
+            "recipients",
+            "cc",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "status",
+            "status_display",
+            "progress",
+            "figures",
+            "error",
+            "docx_url",
+            "pdf_url",
+            "created_at",
+            "generated_at",
+        ]
+
+    def _file_url(self, bulletin, kind: str) -> str | None:
+        if bulletin.status != BulletinStatus.READY or not getattr(bulletin, kind):
+            return None
+        return reverse(f"bulletin-{kind}", args=[bulletin.pk], request=self.context.get("request"))
+
+    def get_docx_url(self, bulletin) -> str | None:
+        return self._file_url(bulletin, "docx")
+
+    def get_pdf_url(self, bulletin) -> str | None:
+        return self._file_url(bulletin, "pdf")
+
+
+class BulletinWriteSerializer(serializers.Serializer):
+    circle = serializers.PrimaryKeyRelatedField(queryset=Circle.objects.all())
+    agreement = serializers.PrimaryKeyRelatedField(queryset=Agreement.objects.all(), allow_null=True, required=False)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    doc_number = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    recipients = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    cc = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    issued_on = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if attrs["period_end"] < attrs["period_start"]:
+            raise serializers.ValidationError({"period_end": _("The period ends before it starts.")})
+        return attrs

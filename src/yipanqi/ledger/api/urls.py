@@ -8,6 +8,7 @@ router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("measures", views.MeasureViewSet, basename="measure")
 router.register("progress-reports", views.ProgressReportViewSet, basename="progressreport")
 router.register("supervisions", views.SupervisionViewSet, basename="supervision")
+router.register("bulletins", views.BulletinViewSet, basename="bulletin")
 
 urlpatterns = [
     path("ledger/excel-template/", excel.ExcelTemplateView.as_view(), name="ledger-excel-template"),

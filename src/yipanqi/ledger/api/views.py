@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Prefetch
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from yipanqi.core.api.viewsets import VisibleModelViewSetMixin
 from yipanqi.directory.models import Agency
 
-from .. import services
-from ..models import Agreement, Measure, MeasureOwner, ProgressReport, Supervision
+from .. import bulletins, services
+from ..models import Agreement, Bulletin, BulletinStatus, Measure, MeasureOwner, ProgressReport, Supervision
 from . import serializers
 
 READ = "ledger:read"
@@ -105,6 +106,7 @@ class MeasureViewSet(
                     "results",
                     "closed_at",
                     "last_report_at",
+                    "report_due_on",
                     "agency__id",
                     "agency__name",
                 ),
@@ -237,3 +239,65 @@ class SupervisionViewSet(
     def close(self, request, pk=None):
         supervision = services.close_supervision(acting_user=request.user, supervision=self.get_object())
         return Response(serializers.SupervisionSerializer(supervision).data)
+
+
+BULLETIN_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+class BulletinViewSet(
+    VisibleModelViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """定期通报: a circle's coordinators issue them (the worker renders .docx and .pdf); the circle's member agencies
+    (an agreement's bulletin: its signatories) read and download them."""
+
+    queryset = Bulletin.objects.all()
+    serializer_class = serializers.BulletinSerializer
+    filterset_fields = ["circle", "agreement", "status"]
+    required_scopes = REPORT
+
+    def optimise(self, queryset):
+        return queryset.select_related("issuer")
+
+    @extend_schema(request=serializers.BulletinWriteSerializer, responses={201: serializers.BulletinSerializer})
+    def create(self, request, *args, **kwargs):
+        data = serializers.BulletinWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "")[:64]
+        bulletin = bulletins.create_bulletin(acting_user=request.user, idempotency_key=key, **data.validated_data)
+        body = serializers.BulletinSerializer(bulletin, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=serializers.BulletinSerializer)
+    @action(detail=True, methods=["post"])
+    def rerender(self, request, pk=None):
+        bulletin = bulletins.rerender_bulletin(acting_user=request.user, bulletin=self.get_object())
+        return Response(serializers.BulletinSerializer(bulletin, context={"request": request}).data)
+
+    def _download(self, kind: str):
+        bulletin = self.get_object()
+        document = getattr(bulletin, kind)
+        if bulletin.status != BulletinStatus.READY or not document:
+            raise NotFound(_("The bulletin's documents are not ready."))
+        return FileResponse(
+            document.open("rb"),
+            as_attachment=True,
+            filename=f"{bulletin.doc_number} {bulletin.title}.{kind}",
+            content_type=BULLETIN_TYPES[kind],
+        )
+
+    @extend_schema(responses={(200, BULLETIN_TYPES["docx"]): bytes})
+    @action(detail=True, methods=["get"])
+    def docx(self, request, pk=None):
+        return self._download("docx")
+
+    @extend_schema(responses={(200, BULLETIN_TYPES["pdf"]): bytes})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        return self._download("pdf")

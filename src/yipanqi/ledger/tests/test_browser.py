@@ -154,6 +154,50 @@ def test_coordinator_sets_up_owners_report_and_answer_supervision(browser, demo,
     phone.goto(agreement_url)
     phone.screenshot(path=str(ARTIFACTS / "ledger-agreement-phone.png"), full_page=True)
 
+    # --- The board of the agreement (一盘棋总览) reflects the reports and the supervision.
+    coord.goto(agreement_url)
+    light = row.get_attribute("data-light")
+    coord.locator("#agreement-board").click()
+    coord.wait_for_url(re.compile(r"/ledger/board/\?agreement=\d+$"))
+    expect(coord.locator("#board-scope-agreement")).to_have_text(AGREEMENT)
+    expect(coord.locator("#board-total")).to_have_text("1")
+    expect(coord.locator("#board-progress")).to_have_text("50%")
+    expect(coord.locator(f"#board-light-{light}")).to_have_text("1")
+    matrix_row = coord.locator('#board-matrix-table tr[data-number="一、1"]')
+    expect(matrix_row).to_have_attribute("data-light", light)
+    expect(matrix_row).to_contain_text(MEASURE)
+    expect(matrix_row.locator(".yq-progress-value")).to_have_text("50%")
+    for agency in ("四川省高级人民法院", "重庆市高级人民法院"):
+        cell = matrix_row.locator(f'td.yq-matrix-cell[data-agency="{agency}"]')
+        expect(cell.locator(".yq-dot")).to_be_visible()
+        assert cell.get_attribute("data-light") in ("red", "yellow", "blue", "green")
+    reports = coord.locator("#board-reports .yq-board-report")
+    expect(reports).to_have_count(2)
+    expect(coord.locator('#board-reports .yq-board-report[data-agency="四川省高级人民法院"]')).to_contain_text("40%")
+    expect(coord.locator('#board-reports .yq-board-report[data-agency="重庆市高级人民法院"]')).to_contain_text("60%")
+    # The charts are drawn (canvas, no inline script or style: the CSP would report it), the trend among them.
+    for chart in ("lights", "statuses", "categories", "regions", "agency-types", "agencies", "trend"):
+        expect(
+            coord.locator(f'.yq-chart[data-chart-data="chart-board-{chart}"][data-chart-ready="1"] canvas')
+        ).to_have_count(1)
+    coord.screenshot(path=str(ARTIFACTS / "ledger-board.png"), full_page=True)
+    # Filtering swaps the board in place (htmx) and keeps the address shareable.
+    coord.locator("#board-filter select[name=light]").select_option("done")
+    coord.locator("#board-filter button[type=submit]").click()
+    coord.wait_for_url(re.compile(r"light=done"))
+    expect(coord.locator("#board-total")).to_have_text("0")
+    expect(coord.locator('.yq-chart[data-chart-data="chart-board-lights"][data-chart-ready="1"] canvas')).to_have_count(
+        1
+    )
+    coord.locator("#board-filter select[name=light]").select_option(light)
+    coord.locator("#board-filter button[type=submit]").click()
+    expect(coord.locator('#board-matrix-table tr[data-number="一、1"]')).to_be_visible()
+    board_url = coord.url
+    phone = _signed_in(browser, base, "chengyu_coord", problems, width=390)
+    phone.goto(board_url)
+    expect(phone.locator('#board-matrix-table tr[data-number="一、1"]')).to_have_attribute("data-light", light)
+    phone.screenshot(path=str(ARTIFACTS / "ledger-board-phone.png"), full_page=True)
+
     csp = [p for p in problems if "Content Security Policy" in p or "Content-Security-Policy" in p]
     assert not csp, csp
     assert not problems, problems
@@ -192,3 +236,56 @@ def test_outsider_gets_404_for_an_agreement(foreign_agreement, browser, live_ser
     expect(page.get_by_text(AGREEMENT)).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "ledger-outsider-404.png"))
     assert [p for p in problems if "404" not in p] == []
+
+
+@pytest.fixture
+def board_agreement(demo):
+    """A 成渝 agreement with one item owned by both courts and 60 days of daily figures (the board's trend)."""
+    import datetime
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from yipanqi.directory.models import Agency, Circle, User
+    from yipanqi.ledger import services
+    from yipanqi.ledger.board import backfill_snapshots
+
+    coordinator = User.objects.get(username="chengyu_coord")
+    with transaction.atomic():
+        agreement = services.create_agreement(
+            acting_user=coordinator,
+            title=AGREEMENT,
+            circle=Circle.objects.get(slug="chengyu"),
+            signatories=list(Agency.objects.filter(name__in=["四川省高级人民法院", "重庆市高级人民法院"])),
+        )
+        area = services.add_measure(acting_user=coordinator, agreement=agreement, number="一", title="执行协作")
+        leaf = services.add_measure(
+            acting_user=coordinator,
+            agreement=agreement,
+            parent=area,
+            number="一、1",
+            title=MEASURE,
+            start_on=datetime.date(2026, 3, 1),
+            due_on=timezone.localdate() - datetime.timedelta(days=3),
+        )
+        for agency in agreement.signatories.all():
+            services.assign_owner(acting_user=coordinator, measure=leaf, agency=agency)
+    backfill_snapshots(timezone.localdate() + datetime.timedelta(days=1), 60)
+    return agreement.pk
+
+
+def test_board_trend_and_phone_width(board_agreement, browser, live_server):
+    """The trend (line chart) is drawn; at phone width nothing but the matrix scrolls sideways."""
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = live_server.url
+    problems: list[str] = []
+    page = _signed_in(browser, base, "chengyu_coord", problems, width=390)
+    page.goto(f"{base}/ledger/board/?agreement={board_agreement}")
+    expect(page.locator('.yq-chart[data-chart-data="chart-board-trend"][data-chart-ready="1"] canvas')).to_have_count(1)
+    expect(page.locator("#board-light-red")).to_have_text("1")
+    expect(page.locator("#board-overdue [data-days-overdue]")).to_have_attribute("data-days-overdue", "3")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "ledger-board-trend-phone.png"), full_page=True)
+    assert not problems, problems

@@ -222,7 +222,9 @@ def test_agreement_page_shows_tree_owners_lights_and_coordinator_buttons(web, tr
 
 def test_light_labels_are_translated(web, tree, owner):
     with transaction.atomic():
-        Measure.objects.filter(pk=tree["leaf"].pk).update(due_on=timezone.localdate() - datetime.timedelta(days=3))
+        services.update_measure(
+            acting_user=None, measure=tree["leaf"], due_on=timezone.localdate() - datetime.timedelta(days=3)
+        )
     client = web(owner)
     client.cookies["yipanqi_language"] = "zh-hans"
     page = client.get(reverse("ledger:measure", args=[tree["leaf"].pk])).content.decode()
@@ -634,3 +636,23 @@ def test_confirming_a_measure_not_awaiting_closure_shows_the_error(web, coordina
     assert response.status_code == 200
     assert response.context["form"].errors
     assert AuditEvent.objects.count() == before
+
+
+def test_missing_reports_are_flagged_on_my_page_and_the_measure(web, tree, owner):
+    today = timezone.localdate()
+    with transaction.atomic():
+        services.update_measure(
+            acting_user=None,
+            measure=tree["leaf"],
+            start_on=today - datetime.timedelta(days=120),
+            due_on=today + datetime.timedelta(days=200),
+        )
+    client = web(owner)
+    my_page = client.get(reverse("ledger:my")).content.decode()
+    assert 'data-report-missing="1"' in my_page
+    measure_page = client.get(reverse("ledger:measure", args=[tree["leaf"].pk])).content.decode()
+    assert measure_page.count('data-report-missing="1"') == 2  # both courts owe their report
+    with transaction.atomic():
+        services.file_report(acting_user=owner, owner=tree["lead"], text="已报送", progress=60)
+    measure_page = client.get(reverse("ledger:measure", args=[tree["leaf"].pk])).content.decode()
+    assert measure_page.count('data-report-missing="1"') == 1

@@ -9,6 +9,14 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  // --- htmx: never copy style attributes while settling a swap. htmx would set them on the new elements with
+  // setAttribute, which the CSP blocks (and reports) even when the attribute is empty, e.g. one the browser added.
+  if (window.htmx && window.htmx.config && window.htmx.config.attributesToSettle) {
+    window.htmx.config.attributesToSettle = window.htmx.config.attributesToSettle.filter(function (name) {
+      return name !== "style";
+    });
+  }
+
   // --- htmx: send Django's CSRF token with every request htmx makes.
   document.addEventListener("htmx:configRequest", function (event) {
     var token = csrfToken();
@@ -77,9 +85,94 @@
     }
   });
 
-  // --- Charts: <div data-chart="bar|doughnut" data-chart-data="id-of-json_script"></div>.
+  // --- Charts: <div data-chart="bar|doughnut|stacked|line" data-chart-data="id-of-json_script"></div>.
+  //   bar, doughnut: [{name, value, light?}]; stacked, line: {categories: [...], series: [{name, key, data, axis?}]}
+  //   where a series' key is a light (red … done: coloured as the lights) or anything else (the palette).
   var PALETTE = ["#1d5fbf", "#d7261e", "#7048e8", "#0e7490", "#2f855a", "#d97706", "#db2777", "#4c6ef5",
     "#78716c", "#0ca678", "#f59f00", "#ae3ec9", "#15aabf"];
+  // The lights' colours: app.css's --yq-light-* variables, these if a page lacks them.
+  var LIGHT_COLOURS = { red: "#d63939", yellow: "#f59f00", blue: "#1d5fbf", green: "#2fb344", done: "#667382" };
+
+  function lightColour(key, index) {
+    if (Object.prototype.hasOwnProperty.call(LIGHT_COLOURS, key)) {
+      var value = getComputedStyle(document.documentElement).getPropertyValue("--yq-light-" + key).trim();
+      return value || LIGHT_COLOURS[key];
+    }
+    return PALETTE[index % PALETTE.length];
+  }
+
+  function isEmpty(kind, data) {
+    if (kind === "stacked" || kind === "line") {
+      return !data.categories || !data.categories.length;
+    }
+    return !data.reduce(function (sum, item) { return sum + item.value; }, 0);
+  }
+
+  function stackedOption(base, data, textStyle) {
+    // Horizontal bars, one stack per category, the first category on top.
+    base.tooltip.trigger = "axis";
+    base.tooltip.axisPointer = { type: "shadow" };
+    base.legend = { top: 0, left: "center", textStyle: textStyle };
+    base.grid = { left: 8, right: 24, top: 32, bottom: 8, containLabel: true };
+    base.xAxis = {
+      type: "value",
+      minInterval: 1,
+      splitLine: { lineStyle: { color: "#eef1f6" } },
+      axisLabel: { color: "#8a94a6" },
+    };
+    base.yAxis = {
+      type: "category",
+      inverse: true,
+      data: data.categories,
+      axisTick: { show: false },
+      axisLine: { show: false },
+      axisLabel: { color: textStyle.color, fontFamily: textStyle.fontFamily, width: 150, overflow: "truncate" },
+    };
+    base.series = data.series.map(function (series, index) {
+      return {
+        type: "bar",
+        name: series.name,
+        stack: "total",
+        data: series.data,
+        barMaxWidth: 18,
+        itemStyle: { color: lightColour(series.key, index) },
+        emphasis: { focus: "series" },
+      };
+    });
+    return base;
+  }
+
+  function lineOption(base, data, textStyle) {
+    // Counts on the left axis, percentages (series with axis: 1) on the right one.
+    base.tooltip.trigger = "axis";
+    base.legend = { top: 0, left: "center", textStyle: textStyle };
+    base.grid = { left: 16, right: 16, top: 36, bottom: 8, containLabel: true };
+    base.xAxis = {
+      type: "category",
+      boundaryGap: false,
+      data: data.categories,
+      // Days come as YYYY-MM-DD; the axis shows MM-DD (the tooltip and the table have the full date).
+      axisLabel: { color: "#8a94a6", hideOverlap: true, formatter: function (value) { return value.slice(5); } },
+    };
+    base.yAxis = [
+      { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef1f6" } }, axisLabel: { color: "#8a94a6" } },
+      { type: "value", min: 0, max: 100, splitLine: { show: false }, axisLabel: { color: "#8a94a6", formatter: "{value}%" } },
+    ];
+    base.series = data.series.map(function (series, index) {
+      var percent = series.axis === 1;
+      return {
+        type: "line",
+        name: series.name,
+        data: series.data,
+        yAxisIndex: percent ? 1 : 0,
+        showSymbol: data.categories.length < 32,
+        smooth: false,
+        lineStyle: { width: 2, type: percent ? "dashed" : "solid" },
+        itemStyle: { color: percent ? "#1d5fbf" : lightColour(series.key, index) },
+      };
+    });
+    return base;
+  }
 
   function chartOption(kind, data, el) {
     var emptyLabel = el.dataset.chartEmpty || "";
@@ -95,8 +188,7 @@
       // richText tooltips are drawn on the canvas: HTML tooltips carry style="" attributes the CSP blocks.
       tooltip: { renderMode: "richText", confine: true },
     };
-    var total = data.reduce(function (sum, item) { return sum + item.value; }, 0);
-    if (!total) {
+    if (isEmpty(kind, data)) {
       base.title = {
         text: emptyLabel,
         left: "center",
@@ -105,7 +197,20 @@
       };
       return base;
     }
+    if (kind === "stacked") {
+      return stackedOption(base, data, textStyle);
+    }
+    if (kind === "line") {
+      return lineOption(base, data, textStyle);
+    }
     if (kind === "doughnut") {
+      data = data.map(function (item, index) {
+        var extra = item.value ? {} : { label: { show: false }, labelLine: { show: false } };  // no "0" labels
+        if (item.light) {
+          extra.itemStyle = { color: lightColour(item.light, index) };
+        }
+        return Object.assign(extra, item);
+      });
       base.tooltip.trigger = "item";
       base.tooltip.formatter = "{b}: {c} ({d}%)";
       base.legend = { bottom: 0, left: "center", icon: "circle", textStyle: textStyle };
@@ -125,7 +230,12 @@
     base.tooltip.trigger = "axis";
     base.tooltip.axisPointer = { type: "shadow" };
     base.grid = { left: 8, right: 48, top: 8, bottom: 8, containLabel: true };
-    base.xAxis = { type: "value", splitLine: { lineStyle: { color: "#eef1f6" } }, axisLabel: { color: "#8a94a6" } };
+    base.xAxis = {
+      type: "value",
+      minInterval: 1,
+      splitLine: { lineStyle: { color: "#eef1f6" } },
+      axisLabel: { color: "#8a94a6" },
+    };
     base.yAxis = {
       type: "category",
       data: sorted.map(function (item) { return item.name; }),
@@ -149,6 +259,14 @@
     if (typeof window.echarts === "undefined") {
       return;
     }
+    // Charts whose element an htmx swap removed are let go.
+    charts = charts.filter(function (chart) {
+      if (document.body.contains(chart.getDom())) {
+        return true;
+      }
+      chart.dispose();
+      return false;
+    });
     root.querySelectorAll("[data-chart]").forEach(function (el) {
       if (el.dataset.chartReady) {
         return;
@@ -185,6 +303,7 @@
     initCharts(document);
   });
   document.addEventListener("htmx:afterSettle", function (event) {
-    initCharts(event.target);
+    // An outerHTML swap settles on the element it replaced, which is no longer in the page.
+    initCharts(event.target.isConnected ? event.target : document);
   });
 })();
