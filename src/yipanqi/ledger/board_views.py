@@ -73,39 +73,30 @@ def _date_field(label):
     )
 
 
+def _scope_choice(model, label, invalid):
+    """An optional choice of ``model``; the queryset (what the user may see) is set per form."""
+    return forms.ModelChoiceField(
+        widget=FastSelect,
+        label=label,
+        queryset=model.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": invalid},
+    )
+
+
 class BoardFilterForm(forms.Form):
     """What the board shows. Every choice is checked against what ``user`` may see."""
 
-    circle = forms.ModelChoiceField(
-        widget=FastSelect,
-        label=gettext_lazy("Cooperation circle"),
-        queryset=Circle.objects.none(),
-        required=False,
-        error_messages={
-            "invalid_choice": gettext_lazy("This cooperation circle does not exist or is not open to you.")
-        },
+    circle = _scope_choice(
+        Circle,
+        gettext_lazy("Cooperation circle"),
+        gettext_lazy("This cooperation circle does not exist or is not open to you."),
     )
-    agreement = forms.ModelChoiceField(
-        widget=FastSelect,
-        label=gettext_lazy("Agreement"),
-        queryset=Agreement.objects.none(),
-        required=False,
-        error_messages={"invalid_choice": gettext_lazy("This agreement does not exist or is not open to you.")},
+    agreement = _scope_choice(
+        Agreement, gettext_lazy("Agreement"), gettext_lazy("This agreement does not exist or is not open to you.")
     )
-    region = forms.ModelChoiceField(
-        widget=FastSelect,
-        label=gettext_lazy("Region"),
-        queryset=Region.objects.none(),
-        required=False,
-        error_messages={"invalid_choice": gettext_lazy("Unknown region.")},
-    )
-    agency = forms.ModelChoiceField(
-        widget=FastSelect,
-        label=gettext_lazy("Agency"),
-        queryset=Agency.objects.none(),
-        required=False,
-        error_messages={"invalid_choice": gettext_lazy("Unknown agency.")},
-    )
+    region = _scope_choice(Region, gettext_lazy("Region"), gettext_lazy("Unknown region."))
+    agency = _scope_choice(Agency, gettext_lazy("Agency"), gettext_lazy("Unknown agency."))
     category = forms.ChoiceField(
         label=gettext_lazy("Category"), choices=[("", ""), *MeasureCategory.choices], required=False, widget=FastSelect
     )

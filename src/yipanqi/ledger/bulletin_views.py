@@ -94,6 +94,19 @@ class _ScopeForm(forms.Form):
             )
 
 
+def _recipients_field():
+    return forms.CharField(
+        label=gettext_lazy("Addressed to"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Blank: all member agencies."),
+    )
+
+
+def _cc_field():
+    return forms.CharField(label=gettext_lazy("Copied to"), max_length=200, required=False)
+
+
 class BulletinForm(_ScopeForm):
     period_start = _date_field(gettext_lazy("Period from"))
     period_end = _date_field(gettext_lazy("Period to"))
@@ -109,13 +122,8 @@ class BulletinForm(_ScopeForm):
         required=False,
         help_text=gettext_lazy("Blank: the circle's next free number of the year."),
     )
-    recipients = forms.CharField(
-        label=gettext_lazy("Addressed to"),
-        max_length=200,
-        required=False,
-        help_text=gettext_lazy("Blank: all member agencies."),
-    )
-    cc = forms.CharField(label=gettext_lazy("Copied to"), max_length=200, required=False)
+    recipients = _recipients_field()
+    cc = _cc_field()
     issued_on = _date_field(gettext_lazy("Dated"))
     # A new key per rendered form: a double click or a resent POST orders the bulletin once.
     idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput())
@@ -149,13 +157,8 @@ class ScheduleForm(_ScopeForm):
         required=False,
         help_text=gettext_lazy("Blank: the circle's short name."),
     )
-    recipients = forms.CharField(
-        label=gettext_lazy("Addressed to"),
-        max_length=200,
-        required=False,
-        help_text=gettext_lazy("Blank: all member agencies."),
-    )
-    cc = forms.CharField(label=gettext_lazy("Copied to"), max_length=200, required=False)
+    recipients = _recipients_field()
+    cc = _cc_field()
 
     def __init__(self, *args, circles: list[Circle], **kwargs):
         super().__init__(*args, circles=circles, **kwargs)

@@ -156,6 +156,16 @@ def _child_path(parent: Measure | None, position: int) -> str:
     return f"{prefix}{position:04d}."
 
 
+def _check_measure(measure: Measure) -> None:
+    """Field checks, then the rules that span fields, each error on the field the user must change."""
+    measure.full_clean(validate_constraints=False)
+    if Measure.objects.filter(agreement_id=measure.agreement_id, number=measure.number).exclude(pk=measure.pk).exists():
+        message = _("Number %(number)s is already used in this agreement.") % {"number": measure.number}
+        raise ValidationError({"number": [message]})
+    if measure.start_on and measure.due_on and measure.due_on < measure.start_on:
+        raise ValidationError({"due_on": [_("The deadline is before the start.")]})
+
+
 @transaction.atomic
 def add_measure(
     *, acting_user, agreement: Agreement, number: str, title: str, parent: Measure | None = None, **fields
@@ -190,9 +200,7 @@ def add_measure(
         depth=(parent.depth + 1) if parent else 0,
         **fields,
     )
-    measure.full_clean()
-    if measure.start_on and measure.due_on and measure.due_on < measure.start_on:
-        raise ValidationError({"due_on": [_("The deadline is before the start.")]})
+    _check_measure(measure)
     measure.save()
     if parent is not None and parent.is_leaf:
         Measure.objects.filter(pk=parent.pk).update(is_leaf=False)
@@ -215,9 +223,7 @@ def update_measure(*, acting_user, measure: Measure, **changes) -> Measure:
     before = snapshot(measure)
     for key, value in changes.items():
         setattr(measure, key, value)
-    measure.full_clean()
-    if measure.start_on and measure.due_on and measure.due_on < measure.start_on:
-        raise ValidationError({"due_on": [_("The deadline is before the start.")]})
+    _check_measure(measure)
     measure.save()
     record_event(
         acting_user=acting_user, action="ledger.measure.update", obj=measure, before=before, after=snapshot(measure)

@@ -181,3 +181,15 @@ def test_import_tree_builds_audits_and_rolls_up_once(coordinator, agreement, cou
             nodes=[services.ImportNode(number="一、2", title="重复", row=7)],
         )
     assert exc.value.error_dict["measures"][0].params == {"row": 7}
+
+
+def test_a_duplicate_number_is_an_error_on_the_number(tree, coordinator, api):
+    with pytest.raises(ValidationError) as refused, transaction.atomic():
+        services.add_measure(acting_user=coordinator, agreement=tree["leaf"].agreement, number="一、1", title="重复")
+    assert list(refused.value.message_dict) == ["number"]
+    with pytest.raises(ValidationError) as refused, transaction.atomic():
+        services.update_measure(acting_user=coordinator, measure=tree["other"], number="一、1")
+    assert list(refused.value.message_dict) == ["number"]
+    payload = {"agreement": tree["leaf"].agreement_id, "parent": tree["area"].pk, "number": "一、1", "title": "重复"}
+    response = api(coordinator).post("/api/v1/measures/", payload, format="json")
+    assert response.status_code == 400 and "number" in response.json()["error"]["fields"]
