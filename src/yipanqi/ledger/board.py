@@ -12,11 +12,10 @@ and agency type count the owners' *shares* of those items, each with its own lig
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.utils import timezone
 
 from yipanqi.directory.models import Agency, AgencyType, Circle, Region
 
@@ -95,11 +94,6 @@ def scope_q(
     if filters.due_to:
         q &= Q(**{f"{f}due_on__lte": filters.due_to})
     return q
-
-
-def board_items(principal, filters: BoardFilters, today: date):
-    """The items (leaf measures) on the board: visible to ``principal`` and matching ``filters``."""
-    return Measure.objects.filter(scope_q(principal, filters, today))
 
 
 def urgency_case(today: date) -> Case:
@@ -321,10 +315,8 @@ def snapshot_figures(items, day: date) -> dict:
     """The figures of a set of items on ``day``: the lights of that day (closed: only if closed by then), the reports
     filed that day (Asia/Shanghai), the shares whose report was overdue."""
     figures = {"measures": 0, "progress": 0, **_light_counts()}
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    end = start + timedelta(days=1)
-    light = selectors.light_case(day)
-    light.cases.insert(0, When(status=MeasureStatus.DONE, closed_at__gte=end, then=Value("green")))
+    start, end = selectors.day_bounds(day, day)
+    light = selectors.light_case_as_of(day)
     weighted = 0
     for row in items.order_by().annotate(light=light).values("light").annotate(n=Count("id"), p=Avg("progress")):
         figures[row["light"]] += row["n"]
@@ -345,8 +337,7 @@ def take_snapshots(day: date) -> int:
     scopes = [(circle, None) for circle in Circle.objects.all()]
     scopes += [(agreement.circle, agreement) for agreement in Agreement.objects.select_related("circle")]
     for circle, agreement in scopes:
-        items = Measure.objects.filter(is_leaf=True)
-        items = items.filter(agreement=agreement) if agreement else items.filter(agreement__circle=circle)
+        items = selectors.scope_items(circle, agreement)
         figures = snapshot_figures(items, day)
         if agreement is None and not figures["measures"]:
             continue  # a circle without a ledger has no trend to draw

@@ -8,13 +8,13 @@ as open), the reports filed and the 督办 notices issued within the period, the
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, Q, Value, When
+from django.db.models import Avg, Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -35,7 +35,6 @@ from .models import (
     BulletinFrequency,
     BulletinSchedule,
     BulletinStatus,
-    Measure,
     MeasureCategory,
     MeasureOwner,
     MeasureStatus,
@@ -60,32 +59,6 @@ LIGHT_LABELS = {  # translated when rendered (gettext_noop only marks them for m
     "green": gettext_noop("Green (on track)"),
     "done": gettext_noop("Closed (销号)"),
 }
-
-
-def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(first, time.min))
-    end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
-    return start, end
-
-
-def _items(circle: Circle, agreement: Agreement | None):
-    items = Measure.objects.filter(is_leaf=True)
-    return items.filter(agreement=agreement) if agreement else items.filter(agreement__circle=circle)
-
-
-def _light_on(day: date, end: datetime, prefix: str = ""):
-    """``selectors.light_case`` for a past day: an item closed after it was still open then."""
-    case = selectors.light_case(day, prefix)
-    case.cases.insert(
-        0, When(**{f"{prefix}status": MeasureStatus.DONE, f"{prefix}closed_at__gte": end}, then=Value("green"))
-    )
-    return case
-
-
-def _share_light_on(day: date, end: datetime):
-    case = selectors.share_light_case(day)
-    case.cases.insert(0, When(status=ShareStatus.CLOSED, closed_at__gte=end, then=Value("green")))
-    return case
 
 
 def period_label(start: date, end: date) -> str:
@@ -129,8 +102,8 @@ def bulletin_content(bulletin: Bulletin) -> documents.BulletinContent:
     """Everything the documents show, from a handful of aggregate queries (see the module docstring)."""
     circle, agreement = bulletin.circle, bulletin.agreement
     first, last = bulletin.period_start, bulletin.period_end
-    start, end = _day_bounds(first, last)
-    items = _items(circle, agreement)
+    start, end = selectors.day_bounds(first, last)
+    items = selectors.scope_items(circle, agreement)
     item_ids = items.order_by().values("pk")
     content = documents.BulletinContent(
         title=bulletin.title,
@@ -150,7 +123,7 @@ def bulletin_content(bulletin: Bulletin) -> documents.BulletinContent:
     weighted = 0
     for row in (
         items.order_by()
-        .annotate(light=_light_on(last, end))
+        .annotate(light=selectors.light_case_as_of(last))
         .values("light", "status", "category")
         .annotate(n=Count("id"), p=Avg("progress"))
     ):
@@ -176,7 +149,7 @@ def bulletin_content(bulletin: Bulletin) -> documents.BulletinContent:
     # The agencies' ranking: their shares' mean progress, closed shares, red/yellow shares, overdue reports.
     shares = MeasureOwner.objects.filter(measure__in=item_ids).order_by()
     ranking = list(
-        shares.annotate(light=_share_light_on(last, end))
+        shares.annotate(light=selectors.share_light_case_as_of(last))
         .values("agency_id", "agency__name", "agency__region__name")
         .annotate(
             n=Count("id"),
@@ -206,7 +179,7 @@ def bulletin_content(bulletin: Bulletin) -> documents.BulletinContent:
 
     # Red and yellow items, each with its owners (主办 first).
     # Every red item; of the yellow ones, those behind longest (a bulletin of hundreds of pages is not read).
-    listed = items.annotate(light=_light_on(last, end)).select_related("agreement")
+    listed = items.annotate(light=selectors.light_case_as_of(last)).select_related("agreement")
     listed = listed.only("pk", "number", "title", "due_on", "progress", "path", "yellow_from", "agreement__title")
     flagged = list(listed.filter(light="red").order_by("due_on", "agreement_id", "path"))
     flagged += list(

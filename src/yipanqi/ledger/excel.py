@@ -1077,7 +1077,7 @@ def _export_rows(source, today: datetime.date, lights: set[str] | None):
     measures = list(queryset.annotate(parent_number=F("parent__number")).only(*fields).order_by("agreement_id", "path"))
     if agreements is None:
         agreements = Agreement.objects.in_bulk({m.agreement_id for m in measures})
-    light_of = {m.pk: light_for(m, today, agreement=agreements[m.agreement_id]) for m in measures}
+    light_of = {m.pk: light_for(m, today) for m in measures}
     if lights:
         measures = [m for m in measures if light_of[m.pk] in lights]
     # Keep the hierarchy: add the ancestors a filtered view left out (one query per agreement).
@@ -1095,7 +1095,7 @@ def _export_rows(source, today: datetime.date, lights: set[str] | None):
             .only(*fields)
         )
         for m in ancestors:
-            light_of[m.pk] = light_for(m, today, agreement=agreements[agreement_id])
+            light_of[m.pk] = light_for(m, today)
         measures.extend(ancestors)
     measures.sort(key=lambda m: (m.agreement_id, m.path))
     owner_names: dict[int, tuple[str, list[str]]] = {}

@@ -6,7 +6,7 @@ Python for one object (``light_for``), in SQL for lists and boards (``light_case
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case, CharField, Q, Value, When
 from django.utils import timezone
@@ -16,7 +16,7 @@ from .lights import LIGHTS  # noqa: F401  (re-exported: the order red → done)
 from .models import Measure, MeasureOwner, MeasureStatus, ShareStatus
 
 
-def light_for(measure: Measure, today: date | None = None, **_ignored) -> str:
+def light_for(measure: Measure, today: date | None = None) -> str:
     """The measure's light on ``today`` (a node with sub-items: the most urgent of it and everything under it)."""
     return lights.light_on(
         today or timezone.localdate(),
@@ -61,6 +61,35 @@ def share_light_case(today: date) -> Case:
         default=Value("green"),
         output_field=CharField(),
     )
+
+
+def scope_items(circle, agreement=None):
+    """All items (leaf measures) of an agreement, or of every agreement of a circle — no permission filter: for the
+    system's own figures (snapshots, bulletins issued by the circle's coordinators)."""
+    items = Measure.objects.filter(is_leaf=True)
+    return items.filter(agreement=agreement) if agreement is not None else items.filter(agreement__circle=circle)
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[start of ``first``, start of the day after ``last``) in the project's time zone (Asia/Shanghai)."""
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    return start, timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
+
+
+def light_case_as_of(day: date, prefix: str = "") -> Case:
+    """``light_case`` for a past day (boards' snapshots, bulletins): an item closed after it was still open then."""
+    case = light_case(day, prefix)
+    end = day_bounds(day, day)[1]
+    closed_later = {f"{prefix}status": MeasureStatus.DONE, f"{prefix}closed_at__gte": end}
+    case.cases.insert(0, When(**closed_later, then=Value("green")))
+    return case
+
+
+def share_light_case_as_of(day: date) -> Case:
+    """``share_light_case`` for a past day: a share closed after it was still open then."""
+    case = share_light_case(day)
+    case.cases.insert(0, When(status=ShareStatus.CLOSED, closed_at__gte=day_bounds(day, day)[1], then=Value("green")))
+    return case
 
 
 def light_filter(light: str, today: date, prefix: str = "") -> Q:

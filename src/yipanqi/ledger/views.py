@@ -39,6 +39,7 @@ from .forms import (
     apply_service_errors,
     signatory_candidates,
 )
+from .lights import URGENCY
 from .models import (
     Agreement,
     ClosureConfirmation,
@@ -67,7 +68,6 @@ LIGHT_HINTS = {
     "green": gettext_lazy("On track"),
     "done": gettext_lazy("Closed with the parties' confirmation"),
 }
-LIGHT_ORDER = {light: index for index, light in enumerate(selectors.LIGHTS)}
 FAR_FUTURE = date(9999, 12, 31)
 
 
@@ -85,14 +85,8 @@ class Light:
         return bool(self.code)
 
 
-def _light(measure: Measure, today: date, agreement: Agreement) -> Light:
-    return Light(selectors.light_for(measure, today, agreement=agreement))
-
-
-def worst_light(lights) -> Light | None:
-    """The most urgent of some lights (red before yellow …), None when there are none."""
-    lights = [light for light in lights if light]
-    return min(lights, key=lambda light: LIGHT_ORDER[light.code]) if lights else None
+def _light(measure: Measure, today: date) -> Light:
+    return Light(selectors.light_for(measure, today))
 
 
 def light_counts(lights) -> list[dict]:
@@ -272,7 +266,7 @@ def agreement_detail(request, pk: int):
     leaves = []
     for measure in measures:
         measure.agreement = agreement  # the rows share the one loaded agreement: no query per measure
-        measure.light = _light(measure, today, agreement)
+        measure.light = _light(measure, today)
         measure.sorted_owners = _owners_in_order(measure.owners.all())
         for owner in measure.sorted_owners:
             _annotate_owner(owner, measure, user, can_coordinate=can_coordinate, open_ids=open_ids)
@@ -327,7 +321,7 @@ def measure_detail(request, pk: int):
     can_see_agreement = _sees_agreement(user, agreement.pk)
     can_coordinate = services.is_coordinator_of(user, agreement)
     today = timezone.localdate()
-    measure.light = _light(measure, today, agreement)
+    measure.light = _light(measure, today)
     prefixes = [measure.path[:end] for end in range(5, len(measure.path), 5)]
     ancestors = list(Measure.objects.filter(agreement=agreement, path__in=prefixes).order_by("path"))
     children = list(
@@ -337,7 +331,7 @@ def measure_detail(request, pk: int):
     )
     for child in children:
         child.agreement = agreement
-        child.light = _light(child, today, agreement)
+        child.light = _light(child, today)
         child.sorted_owners = _owners_in_order(child.owners.all())
     supervisions = list(
         measure.supervisions.select_related("owner__agency", "issued_by", "replied_by").order_by("-issued_at", "-id")
@@ -629,7 +623,7 @@ def share_supervise(request, pk: int):
                 % {"number": owner.measure.number, "agency": owner.agency.name},
             )
             return redirect(_next_url(request, reverse("ledger:measure", args=[owner.measure_id])))
-    owner.measure.light = _light(owner.measure, timezone.localdate(), owner.measure.agreement)
+    owner.measure.light = _light(owner.measure, timezone.localdate())
     return _share_form_page(
         request, owner, form, form_kind="supervise", submit_label=_("Issue"), title=_("Issue a supervision notice")
     )
@@ -695,7 +689,7 @@ def _my_shares(user, today: date) -> list[MeasureOwner]:
     for share in shares:
         share.light = Light(selectors.share_light_for(share, today))  # the agency's own light on its share
         share.report_missing = bool(share.report_due_on and share.report_due_on < today)
-    shares.sort(key=lambda s: (LIGHT_ORDER.get(s.light.code, 0), s.measure.due_on or FAR_FUTURE, s.measure_id))
+    shares.sort(key=lambda s: (URGENCY.get(s.light.code, 0), s.measure.due_on or FAR_FUTURE, s.measure_id))
     return shares
 
 
