@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("yipanqi.directory.api.urls")),
     path("", include("yipanqi.core.api.urls")),
     path("", include("yipanqi.ledger.api.urls")),
+    path("", include("yipanqi.meetings.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("yipanqi.core.urls")),
     path("directory/", include("yipanqi.directory.urls")),
     path("ledger/", include("yipanqi.ledger.urls")),
+    path("meetings/", include("yipanqi.meetings.urls")),
 ]
 
 handler400 = core_views.bad_request

@@ -394,6 +394,8 @@ class ApiKeyScope(models.TextChoices):
     DIRECTORY_READ = "directory:read", _("Read the directory")
     LEDGER_READ = "ledger:read", _("Read the agency's ledger")
     LEDGER_WRITE = "ledger:write", _("File the agency's progress reports and replies")
+    MEETINGS_READ = "meetings:read", _("Read the agency's joint meetings")
+    MEETINGS_WRITE = "meetings:write", _("Propose topics and run the meetings the agency hosts")
 
 
 class ApiKeyQuerySet(VisibleQuerySet):

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "yipanqi.core",
     "yipanqi.directory",
     "yipanqi.ledger",
+    "yipanqi.meetings",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +247,9 @@ SPECTACULAR_SETTINGS = {
         "MeasureStatusEnum": "yipanqi.ledger.models.MeasureStatus",
         "ShareStatusEnum": "yipanqi.ledger.models.ShareStatus",
         "SupervisionStatusEnum": "yipanqi.ledger.models.SupervisionStatus",
+        "AgreementKindEnum": "yipanqi.ledger.models.AgreementKind",
+        "SeriesKindEnum": "yipanqi.meetings.models.SeriesKind",
+        "DecisionKindEnum": "yipanqi.meetings.models.DecisionKind",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from our own static files (installed from npm), never from a CDN.

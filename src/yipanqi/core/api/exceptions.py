@@ -11,6 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from yipanqi.core.context import current_request_id
+from yipanqi.core.errors import Conflict
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
 
 
 def _message_for(exc: exceptions.APIException) -> str:
@@ -37,6 +43,8 @@ def _message_for(exc: exceptions.APIException) -> str:
 def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, Conflict):
+        exc = ConflictError(exc.message)
     elif isinstance(exc, DjangoPermissionDenied | PermissionError):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
