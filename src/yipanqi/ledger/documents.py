@@ -873,11 +873,12 @@ def render_docx(content: BulletinContent, *, with_charts: bool = True) -> bytes:
     return docx_from_prepared(prepare(content, with_charts=with_charts))
 
 
-def docx_from_prepared(prepared: Prepared) -> bytes:
+def new_docx(*extra_styles):
+    """An empty Word document set up as an official document: page, margins, styles (``extra_styles``: more
+    functions that take the document and add theirs), fonts and page numbers; returns (document, section)."""
     from docx import Document
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
-    from docx.oxml import parse_xml
-    from docx.shared import Mm, Pt
+    from docx.shared import Mm
 
     document = Document()
     # python-docx's default template carries a thumbnail of some other document: drop it.
@@ -886,6 +887,8 @@ def docx_from_prepared(prepared: Prepared) -> bytes:
         if rel.reltype == RT.THUMBNAIL:
             package_rels.pop(r_id)
     _docx_styles(document)
+    for add_styles in extra_styles:
+        add_styles(document)
     _declare_fonts(document)
     section = document.sections[0]
     section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
@@ -893,6 +896,14 @@ def docx_from_prepared(prepared: Prepared) -> bytes:
     section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
     section.header_distance, section.footer_distance = Mm(15), Mm(21)
     _page_number_footer(section)
+    return document, section
+
+
+def docx_from_prepared(prepared: Prepared) -> bytes:
+    from docx.oxml import parse_xml
+    from docx.shared import Mm, Pt
+
+    document, _section = new_docx()
 
     properties = document.core_properties
     properties.title = prepared.title

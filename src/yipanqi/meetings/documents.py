@@ -38,8 +38,6 @@ from yipanqi.ledger.documents import (
     BODY_PT,
     DOCX_CONTENT_TYPE,
     LINE_PT,
-    MARGINS_MM,
-    PAGE_MM,
     PDF_CONTENT_TYPE,
     SANS,
     SERIF,
@@ -48,15 +46,13 @@ from yipanqi.ledger.documents import (
     Table,
     W,
     _clean,
-    _declare_fonts,
-    _docx_styles,
-    _page_number_footer,
     _ppr,
     _rpr,
     _set_style,
     _stylesheets,
     _table_xml,
     long_date,
+    new_docx,
 )
 
 from . import minutes, selectors
@@ -245,26 +241,9 @@ def _label_header(section, prepared: Prepared) -> None:
 
 
 def docx_from_prepared(prepared: Prepared) -> bytes:
-    from docx import Document
-    from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from docx.oxml import parse_xml
-    from docx.shared import Mm
 
-    document = Document()
-    # python-docx's default template carries a thumbnail of some other document: drop it.
-    package_rels = document.part.package.rels
-    for r_id, rel in list(package_rels.items()):
-        if rel.reltype == RT.THUMBNAIL:
-            package_rels.pop(r_id)
-    _docx_styles(document)
-    _minutes_styles(document)
-    _declare_fonts(document)
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
-    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
-    section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
-    section.header_distance, section.footer_distance = Mm(15), Mm(21)
-    _page_number_footer(section)
+    document, section = new_docx(_minutes_styles)
     _label_header(section, prepared)
 
     properties = document.core_properties

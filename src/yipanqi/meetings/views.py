@@ -35,7 +35,7 @@ from yipanqi.directory.models import Agency, Circle, Role, User
 from yipanqi.ledger import selectors as ledger_selectors
 from yipanqi.ledger.forms import signatory_candidates
 from yipanqi.ledger.models import Agreement, Measure
-from yipanqi.ledger.views import Light, _next_url, _posted, _run_service
+from yipanqi.ledger.views import Light, _creatable_circles, _next_url, _posted, _run_service
 
 from . import selectors, services
 from .forms import CommentForm, DecisionForm, MeetingForm, MinutesForm, SeriesForm, TopicForm
@@ -399,12 +399,6 @@ def _series_form(request, circle: Circle | None, *, series: MeetingSeries | None
             "description": series.description,
         }
     return _style(SeriesForm(_posted(request), initial=initial, candidates=candidates, agreements=agreements))
-
-
-def _creatable_circles(user):
-    if user.is_platform_admin:
-        return Circle.objects.all()
-    return Circle.objects.filter(pk__in=user.coordinated_circle_ids)
 
 
 @login_required
