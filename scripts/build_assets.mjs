@@ -20,7 +20,8 @@ const COPIES = {
     files: ["dist/css/tabler.min.css", "dist/js/tabler.min.js", "LICENSE"],
   },
   htmx: { package: "htmx.org", files: ["dist/htmx.min.js", "LICENSE"] },
-  echarts: { package: "echarts", files: ["dist/echarts.common.min.js", "LICENSE", "NOTICE"] },
+  // The analytics page loads the full build: its sankey series is not in "common".
+  echarts: { package: "echarts", files: ["dist/echarts.common.min.js", "dist/echarts.min.js", "LICENSE", "NOTICE"] },
   "swagger-ui": {
     package: "swagger-ui-dist",
     files: [

@@ -20,6 +20,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files (demo attachments, bulletins, minutes) go to the test's own folder, never to var/media."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     """Database writes roll back after each test; cached reads must not outlive them."""
     from django.core.cache import cache

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("yipanqi.core.api.urls")),
     path("", include("yipanqi.ledger.api.urls")),
     path("", include("yipanqi.meetings.api.urls")),
+    path("", include("yipanqi.assistance.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("directory/", include("yipanqi.directory.urls")),
     path("ledger/", include("yipanqi.ledger.urls")),
     path("meetings/", include("yipanqi.meetings.urls")),
+    path("assistance/", include("yipanqi.assistance.urls")),
 ]
 
 handler400 = core_views.bad_request

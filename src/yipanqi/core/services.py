@@ -13,7 +13,7 @@ from django.db.models.fields.files import FieldFile
 
 from .context import client_ip_var, current_request_id
 from .models import AuditEvent
-from .versioning import bump_version
+from .versioning import bump_if_versioned
 
 
 def _jsonable(value: Any) -> Any:
@@ -80,7 +80,7 @@ def record_events(*, acting_user, action: str, objs, after=snapshot) -> int:
         ],
         batch_size=1000,
     )
-    bump_version(objs[0]._meta.app_label)
+    bump_if_versioned(objs[0]._meta.app_label)
     return len(objs)
 
 
@@ -109,7 +109,7 @@ def record_event(
     actor, actor_agency_id, api_key_id = _actor(acting_user)
     if subject_agency is None:
         subject_agency = getattr(obj, "audit_agency", None)
-    bump_version(obj._meta.app_label)
+    bump_if_versioned(obj._meta.app_label)
     return AuditEvent.objects.create(
         actor=actor,
         actor_agency_id=actor_agency_id,

@@ -396,6 +396,8 @@ class ApiKeyScope(models.TextChoices):
     LEDGER_WRITE = "ledger:write", _("File the agency's progress reports and replies")
     MEETINGS_READ = "meetings:read", _("Read the agency's joint meetings")
     MEETINGS_WRITE = "meetings:write", _("Propose topics and run the meetings the agency hosts")
+    ASSISTANCE_READ = "assistance:read", _("Read the agency's assistance requests and its event feed")
+    ASSISTANCE_WRITE = "assistance:write", _("Create, send, sign, accept and answer the agency's assistance requests")
 
 
 class ApiKeyQuerySet(VisibleQuerySet):

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "yipanqi.directory",
     "yipanqi.ledger",
     "yipanqi.meetings",
+    "yipanqi.assistance",
 ]
 
 MIDDLEWARE = [
@@ -250,6 +251,8 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "yipanqi.ledger.models.AgreementKind",
         "SeriesKindEnum": "yipanqi.meetings.models.SeriesKind",
         "DecisionKindEnum": "yipanqi.meetings.models.DecisionKind",
+        "RequestStatusEnum": "yipanqi.assistance.models.RequestStatus",
+        "EventKindEnum": "yipanqi.assistance.models.EventKind",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from our own static files (installed from npm), never from a CDN.
@@ -305,6 +308,13 @@ LEDGER_BEHIND_MARGIN = env_int("LEDGER_BEHIND_MARGIN", 20, minimum=0, maximum=10
 LEDGER_REPORT_GRACE_DAYS = env_int("LEDGER_REPORT_GRACE_DAYS", 5, minimum=0, maximum=60)
 LEDGER_REMIND_WORKDAYS = env_int("LEDGER_REMIND_WORKDAYS", 3, minimum=0, maximum=30)
 LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+# Assistance requests: the largest attachment, and a dotted path to a callable(file) that scans uploads (e.g. a
+# ClamAV client) and raises django.core.exceptions.ValidationError for a file it refuses.
+ASSISTANCE_MAX_UPLOAD_BYTES = env_int("ASSISTANCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
+ASSISTANCE_SCAN_HOOK = env_str("ASSISTANCE_SCAN_HOOK", "")
+# The deadline sweep (lights, reminders, escalation) runs this often, in minutes.
+ASSISTANCE_SWEEP_MINUTES = env_int("ASSISTANCE_SWEEP_MINUTES", 15, minimum=1, maximum=1440)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from yipanqi.assistance.demo import load_assistance_demo
 from yipanqi.core.models import AuditEvent
 from yipanqi.directory.models import User
 from yipanqi.ledger.demo import CHENGYU_COURTS, YANGTZE, load_ledger_demo
@@ -53,6 +54,8 @@ def test_loads_once_and_a_second_run_changes_nothing():
     assert after["audit"] > before["audit"]
 
     assert load_meetings_demo() == dict.fromkeys(created, 0)
+    load_assistance_demo()  # the command loads the assistance requests after the meetings: count from there
+    after = _counts()
     out = io.StringIO()
     call_command("demo", "--quiet-logins", stdout=out)  # the command loads the meetings too: still nothing new
     assert _counts() == after

@@ -85,9 +85,10 @@
     }
   });
 
-  // --- Charts: <div data-chart="bar|doughnut|stacked|line" data-chart-data="id-of-json_script"></div>.
+  // --- Charts: <div data-chart="bar|doughnut|stacked|line|sankey" data-chart-data="id-of-json_script"></div>.
   //   bar, doughnut: [{name, value, light?}]; stacked, line: {categories: [...], series: [{name, key, data, axis?}]}
-  //   where a series' key is a light (red … done: coloured as the lights) or anything else (the palette).
+  //   where a series' key is a light (red … done: coloured as the lights) or anything else (the palette);
+  //   sankey: {nodes: [{name, group}], links: [{source, target, value}]} (needs ECharts' full build, not "common").
   var PALETTE = ["#1d5fbf", "#d7261e", "#7048e8", "#0e7490", "#2f855a", "#d97706", "#db2777", "#4c6ef5",
     "#78716c", "#0ca678", "#f59f00", "#ae3ec9", "#15aabf"];
   // The lights' colours: app.css's --yq-light-* variables, these if a page lacks them.
@@ -104,6 +105,9 @@
   function isEmpty(kind, data) {
     if (kind === "stacked" || kind === "line") {
       return !data.categories || !data.categories.length;
+    }
+    if (kind === "sankey") {
+      return !data.links || !data.links.length;
     }
     return !data.reduce(function (sum, item) { return sum + item.value; }, 0);
   }
@@ -174,6 +178,34 @@
     return base;
   }
 
+  function sankeyOption(base, data, textStyle) {
+    // Flows from the nodes of the first column to those of the second. A node's group picks its colour, so that one
+    // province has the same colour as a sender (left) and as a receiver (right); the right column's labels face left.
+    base.tooltip.trigger = "item";
+    base.series = [{
+      type: "sankey",
+      left: 8,
+      right: 8,
+      top: 8,
+      bottom: 8,
+      nodeGap: 14,
+      nodeWidth: 18,
+      draggable: false,
+      emphasis: { focus: "adjacency" },
+      data: data.nodes.map(function (node) {
+        return { name: node.name, itemStyle: { color: PALETTE[(node.group || 0) % PALETTE.length], borderWidth: 0 } };
+      }),
+      links: data.links,
+      levels: [
+        { depth: 0, label: { position: "right" } },
+        { depth: 1, label: { position: "left" } },
+      ],
+      lineStyle: { color: "gradient", curveness: 0.5, opacity: 0.35 },
+      label: { color: textStyle.color, fontFamily: textStyle.fontFamily },
+    }];
+    return base;
+  }
+
   function chartOption(kind, data, el) {
     var emptyLabel = el.dataset.chartEmpty || "";
     var textStyle = {
@@ -202,6 +234,9 @@
     }
     if (kind === "line") {
       return lineOption(base, data, textStyle);
+    }
+    if (kind === "sankey") {
+      return sankeyOption(base, data, textStyle);
     }
     if (kind === "doughnut") {
       data = data.map(function (item, index) {

@@ -6,8 +6,8 @@ from yipanqi.directory.demo import DEMO_PASSWORD, load_demo
 
 class Command(BaseCommand):
     help = (
-        "Load the demo: the national directory, four cooperation circles, demo users, the demo ledger and the demo "
-        "meetings (idempotent)."
+        "Load the demo: the national directory, four cooperation circles, demo users, the demo ledger, the demo "
+        "meetings and the demo assistance requests (idempotent)."
     )
 
     def add_arguments(self, parser):
@@ -16,12 +16,14 @@ class Command(BaseCommand):
     def handle(self, *args, quiet_logins=False, **options):
         if settings.PRODUCTION:
             raise CommandError("the demo users have a published password; refusing to load them in production mode")
+        from yipanqi.assistance.demo import load_assistance_demo
         from yipanqi.ledger.demo import load_ledger_demo
         from yipanqi.meetings.demo import load_meetings_demo
 
         users = load_demo(stdout=self.stdout)
         load_ledger_demo(stdout=self.stdout)
         load_meetings_demo(stdout=self.stdout)
+        load_assistance_demo(stdout=self.stdout)
         if quiet_logins:
             return
         self.stdout.write(self.style.SUCCESS(f"\n演示账号 Demo logins (password for all: {DEMO_PASSWORD})"))
