@@ -23,7 +23,7 @@ from datetime import datetime
 import jsonschema
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -303,7 +303,14 @@ def create_request(
     if request.sender_department_id is None and getattr(acting_user, "department_id", None):
         request.sender_department_id = acting_user.department_id
     _check_draft(request)
-    request.save()
+    try:
+        with transaction.atomic():  # a savepoint: a retry racing this one may have inserted the key meanwhile
+            request.save()
+    except IntegrityError:
+        existing = AssistanceRequest.objects.filter(sender=sender, idempotency_key=idempotency_key).first()
+        if not idempotency_key or existing is None:
+            raise
+        return existing
     _event(request, EventKind.CREATED, acting_user)
     _audit(acting_user, "request.create", request)
     return request
