@@ -282,7 +282,8 @@ def create_request(
     idempotency_key: str = "",
     **fields,
 ) -> AssistanceRequest:
-    """A draft. A retry with the same ``idempotency_key`` (per sending agency) returns the draft it created."""
+    """A draft. A retry with the same ``idempotency_key`` (per sending agency) returns the draft it created, marked
+    ``replayed`` (also when the retry raced the first call and lost on the key's unique constraint)."""
     unknown = set(fields) - set(DRAFT_FIELDS)
     if unknown:
         raise ValidationError({f: [_("This field cannot be changed here.")] for f in unknown})
@@ -290,6 +291,7 @@ def create_request(
     if idempotency_key:
         existing = AssistanceRequest.objects.filter(sender=sender, idempotency_key=idempotency_key).first()
         if existing is not None:
+            existing.replayed = True  # tells the API to answer 200, not 201
             return existing
     _check_sender(kind, sender)
     request = AssistanceRequest(
@@ -310,6 +312,7 @@ def create_request(
         existing = AssistanceRequest.objects.filter(sender=sender, idempotency_key=idempotency_key).first()
         if not idempotency_key or existing is None:
             raise
+        existing.replayed = True
         return existing
     _event(request, EventKind.CREATED, acting_user)
     _audit(acting_user, "request.create", request)

@@ -12,7 +12,7 @@ import base64
 
 import django_filters
 from django.core.validators import RegexValidator
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Prefetch, Q
 from django.http import FileResponse
 from django.utils import timezone
@@ -300,17 +300,10 @@ class RequestViewSet(
         if sender is None:
             raise exceptions.ValidationError({"sender": [_("Name the sending agency: you belong to none.")]})
         kind, title = fields.pop("kind"), fields.pop("title")
-        retried = bool(key) and AssistanceRequest.objects.filter(sender=sender, idempotency_key=key).exists()
-        try:
-            draft = services.create_request(
-                acting_user=request.user, kind=kind, sender=sender, title=title, idempotency_key=key, **fields
-            )
-        except IntegrityError:
-            # A concurrent retry with the same key won the race: answer the request it created.
-            draft = AssistanceRequest.objects.filter(sender=sender, idempotency_key=key).first() if key else None
-            if draft is None:
-                raise
-            retried = True
+        draft = services.create_request(
+            acting_user=request.user, kind=kind, sender=sender, title=title, idempotency_key=key, **fields
+        )
+        retried = getattr(draft, "replayed", False)
         found = self._visible_detail(draft.pk)
         if found is None:  # a colleague's request under the same key, which this caller may not see
             raise Conflict(_("Your agency has used this idempotency key for another request."))

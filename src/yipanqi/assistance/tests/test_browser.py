@@ -19,6 +19,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SUBJECT = "委托执行：重庆某建材有限公司（浏览器测试）"
 
 
+@pytest.fixture
+def demo():
+    """The demo cast and the request kinds (a transactional test before this one may have flushed both)."""
+    from yipanqi.assistance.kinds import load_kinds
+    from yipanqi.assistance.models import RequestKind
+    from yipanqi.core.testing.browser import ensure_demo
+
+    ensure_demo()
+    load_kinds(RequestKind)
+
+
 def _page(browser, base: str, username: str, problems: list[str]):
     page = new_page(browser, problems, 1280)
     page.on("dialog", lambda dialog: dialog.accept())
