@@ -1,4 +1,5 @@
-"""The inbox (收文) or outbox (发文) as an .xlsx workbook: the rows the page shows under the same filters, every page.
+"""The inbox (收文), outbox (发文) or escalated box (督办) as an .xlsx workbook: the rows the page shows under the same
+filters, every page.
 
 One sheet of requests (number, kind, subject, 案号, parties, the two agencies and their regions, status, light,
 running deadline and the lifecycle's dates, in Asia/Shanghai), the light cells coloured; a second sheet says what was
@@ -163,7 +164,7 @@ def export_requests(rows, *, box: str, now: datetime.datetime, limit: int, filte
     info = workbook.create_sheet(_("Export"))
     info.column_dimensions["A"].width = 18
     info.column_dimensions["B"].width = 70
-    box_label = _("Inbox (收文)") if box == "inbox" else _("Outbox (发文)")
+    box_label = {"inbox": _("Inbox (收文)"), "outbox": _("Outbox (发文)")}.get(box) or _("Escalated to us (督办)")
     lines = [
         (_("List"), box_label),
         (_("Agency"), user.agency.name if user is not None and user.agency_id else ""),

@@ -112,8 +112,10 @@ class BoxFilterForm(forms.Form):
         self.fields["status"].choices = [("", ""), *statuses]
         if box == "outbox":
             self.fields["scope"].choices = [SCOPE_CHOICES[0], SCOPE_CHOICES[1], ("mine", _("Written by me"))]
-        else:
+        elif box == "inbox":
             self.fields["scope"].choices = [SCOPE_CHOICES[0], SCOPE_CHOICES[1], ("mine", _("Assigned to me"))]
+        else:  # escalated: the superior supervises; none of its departments or people handle these
+            del self.fields["scope"]
 
     def clean(self):
         data = super().clean()
@@ -133,7 +135,7 @@ class BoxFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return queryset
         data = self.cleaned_data
-        counterpart = "sender" if self.box == "inbox" else "receiver"
+        counterpart = "receiver" if self.box == "outbox" else "sender"
         if data["q"]:
             queryset = selectors.search(queryset, data["q"])
         if data["kind"]:
@@ -148,10 +150,10 @@ class BoxFilterForm(forms.Form):
             queryset = queryset.filter(sent_at__gte=_start_of(data["sent_from"]))
         if data["sent_to"]:
             queryset = queryset.filter(sent_at__lt=_start_of(data["sent_to"] + datetime.timedelta(days=1)))
-        if data["scope"] == "department":
+        if data.get("scope") == "department":
             own = "receiver" if self.box == "inbox" else "sender"
             queryset = queryset.filter(**{f"{own}_department_id": self.user.department_id or 0})
-        elif data["scope"] == "mine":
+        elif data.get("scope") == "mine":
             queryset = (
                 queryset.filter(assignee=self.user) if self.box == "inbox" else queryset.filter(created_by=self.user)
             )

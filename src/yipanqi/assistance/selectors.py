@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import Case, CharField, Q, Value, When
 
 from yipanqi.directory.text import normalise_chinese
@@ -39,13 +41,35 @@ def light_filter(light: str, now: datetime) -> Q:
     return Q(pk__in=[])
 
 
+OPEN = (*RUNNING, RequestStatus.PAUSED)  # the requests that can carry a light
+
+
 def inbox(principal):
-    """Requests the principal's agency receives (or received and forwarded), visible to the principal."""
+    """收文: requests sent to the principal's agency, visible to the principal.
+
+    Requests escalated to the agency as the receiver's superior are not here but in ``escalated``: the superior
+    supervises them (督办) and does not handle them. Keeping the inbox to ``receiver = agency`` lets PostgreSQL count
+    and light it from the covering index ``request_inbox_idx`` alone (an OR of two columns would read the table)."""
     agency_id = getattr(principal, "agency_id", None)
     if not agency_id:
         return AssistanceRequest.objects.none()
-    received = Q(receiver_id=agency_id) | Q(escalated_to_id=agency_id)
-    return AssistanceRequest.objects.visible_to(principal).filter(received).exclude(status=RequestStatus.DRAFT)
+    return (
+        AssistanceRequest.objects.visible_to(principal)
+        .filter(receiver_id=agency_id)
+        .exclude(status=RequestStatus.DRAFT)
+    )
+
+
+def escalated(principal):
+    """督办: overdue requests escalated to the principal's agency as a superior of their receiver."""
+    agency_id = getattr(principal, "agency_id", None)
+    if not agency_id:
+        return AssistanceRequest.objects.none()
+    return (
+        AssistanceRequest.objects.visible_to(principal)
+        .filter(escalated_to_id=agency_id)
+        .exclude(status=RequestStatus.DRAFT)
+    )
 
 
 def outbox(principal):
@@ -54,6 +78,30 @@ def outbox(principal):
     if not agency_id:
         return AssistanceRequest.objects.none()
     return AssistanceRequest.objects.visible_to(principal).filter(sender_id=agency_id)
+
+
+BOX_COUNT_TTL = 120  # seconds; see box_count
+
+
+def box_count(queryset, agency_id: int) -> int:
+    """``queryset.count()`` for a box (inbox, outbox, escalated) of ``agency_id``, cached until the agency's feed
+    moves on.
+
+    A busy court's inbox holds tens of thousands of requests, and counting them costs more than the rest of the
+    page (bench/README.md, bench_assistance). Every change to a request that can move it into or out of an agency's
+    box writes an event into that agency's feed (``services._event``), so the newest feed entry versions the count.
+    The key is the count's SQL with its parameters: who asks (visible_to), which box and which filters are all in
+    it. A count taken while another transaction is committing can be one off until the next event or the TTL; the
+    rows themselves are always read live."""
+    sql, params = queryset.query.sql_with_params()
+    version = FeedEntry.objects.filter(agency_id=agency_id).order_by("-id").values_list("id", flat=True).first()
+    digest = hashlib.sha256(repr((sql, params, version)).encode()).hexdigest()
+    key = f"assistance:box-count:{digest}"
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        cache.set(key, count, BOX_COUNT_TTL)
+    return count
 
 
 def search(queryset, term: str):

@@ -146,7 +146,12 @@ def _feed_agencies(request: AssistanceRequest) -> set[int]:
     return {i for i in ids if i}
 
 
-def _event(request, kind: str, acting_user, *, data: dict | None = None, at: datetime | None = None) -> RequestEvent:
+def _event(
+    request, kind: str, acting_user, *, data: dict | None = None, at: datetime | None = None, also: tuple = ()
+) -> RequestEvent:
+    """The request's event, in the feed of every agency it concerns (and of ``also``: an agency it just left, such
+    as the superior a further escalation passed by). The feed is also what tells a cached box count that it is
+    out of date (``selectors.box_count``)."""
     agency_id = getattr(acting_user, "agency_id", None)
     event = RequestEvent.objects.create(
         request=request,
@@ -156,7 +161,8 @@ def _event(request, kind: str, acting_user, *, data: dict | None = None, at: dat
         actor_agency_id=agency_id,
         data=data or {},
     )
-    FeedEntry.objects.bulk_create([FeedEntry(agency_id=a, event=event) for a in sorted(_feed_agencies(request))])
+    agencies = _feed_agencies(request) | {a for a in also if a}
+    FeedEntry.objects.bulk_create([FeedEntry(agency_id=a, event=event) for a in sorted(agencies)])
     if kind in RECEIPT_EVENTS:
         _receipt(request, event, acting_user)
     return event
@@ -1002,10 +1008,10 @@ def _escalate(request: AssistanceRequest, now: datetime) -> int:
         chain.append(agency)
     if not chain or (request.escalated_to_id == chain[-1].pk):
         return 0
-    before = _row(request)
+    before, passed = _row(request), request.escalated_to_id
     request.escalated_to, request.escalation_level = chain[-1], level
     request.save(update_fields=["escalated_to", "escalation_level"])
-    _event(request, EventKind.ESCALATED, None, data={"to": chain[-1].pk, "level": level})
+    _event(request, EventKind.ESCALATED, None, data={"to": chain[-1].pk, "level": level}, also=(passed,))
     _audit(None, "request.escalate", request, before)
     _tell(
         request,

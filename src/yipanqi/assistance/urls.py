@@ -7,6 +7,7 @@ app_name = "assistance"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("outbox/", views.outbox, name="outbox"),
+    path("escalated/", views.escalated, name="escalated"),
     path("export.xlsx", views.export, name="export"),
     path("sign/", views.bulk_sign, name="bulk-sign"),
     path("new/", views.request_new, name="request-new"),

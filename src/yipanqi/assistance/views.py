@@ -30,7 +30,10 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllo
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -67,9 +70,10 @@ from .models import (
     RequestKind,
     RequestMessage,
     RequestStatus,
+    Urgency,
 )
 
-PER_PAGE = 50
+PAGE_SIZES = (20, 50, 100)  # rows per page of a box (每页条数); the first is the default, as in most OA systems
 EXPORT_LIMIT = 20_000  # rows in one .xlsx; a bigger selection is cut, and the file says so
 TIMELINE_LIMIT = 200  # the latest events shown on the request page
 THREAD_LIMIT = 200  # the latest messages shown on the request page
@@ -105,7 +109,12 @@ CLOCK_LABELS = {
     "accept": gettext_lazy("Accept (受理) by"),
     "finish": gettext_lazy("Finish (办结) by"),
 }
-BOX_TITLES = {"inbox": gettext_lazy("Inbox (收文)"), "outbox": gettext_lazy("Outbox (发文)")}
+BOX_TITLES = {
+    "inbox": gettext_lazy("Inbox (收文)"),
+    "outbox": gettext_lazy("Outbox (发文)"),
+    "escalated": gettext_lazy("Escalated to us (督办)"),
+}
+BOXES = {"inbox": selectors.inbox, "outbox": selectors.outbox, "escalated": selectors.escalated}
 ROW_FIELDS = (
     "id",
     "number",
@@ -395,36 +404,150 @@ def _error_text(exc: ValidationError) -> str:
 
 
 def _box_rows(user, box: str, form: BoxFilterForm, now: datetime.datetime):
-    base = selectors.inbox(user) if box == "inbox" else selectors.outbox(user)
+    """The box's requests (``base``), the filtered ones (``chosen``) and those with what the rows show."""
+    base = BOXES[box](user)
+    chosen = form.filter(base, now)
     rows = (
-        form.filter(base, now)
-        .select_related("kind", "sender__region", "receiver__region", "assignee")
+        chosen.select_related("kind", "sender__region", "receiver__region", "assignee")
         .only(*ROW_FIELDS)
         .annotate(light=selectors.light_case(now))
         .order_by("-id")
     )
-    return base, rows
+    return base, chosen, rows
+
+
+def _local_minute(moment: datetime.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _box_rows_html(requests, box: str, user, now: datetime.datetime, can_sign: bool) -> tuple[SafeString, bool]:
+    """The table rows of a box, as HTML, and whether any of them can be signed for.
+
+    A box page lists 50 requests; printing each row's twenty values through the template language cost more than
+    all the page's queries (bench/README.md, bench_assistance), so the rows are formatted here, every value
+    escaped by ``format_html``. The row's markup is ``ROW_HTML``; box.html holds the rest of the table."""
+    detail_url = _url_maker("assistance:request")
+    statuses = {value: str(label) for value, label in RequestStatus.choices}
+    lights = {code: Light(code) for code in LIGHT_LABELS}
+    draft, urgent, extension, not_sent = _("Draft"), _("Urgent"), _("Extension asked"), _("not sent")
+    html, any_to_sign = [], False
+    for row in requests:
+        url = detail_url(row.pk)
+        light = lights.get(row.light)
+        counterpart = row.receiver if box == "outbox" else row.sender
+        signable = can_sign and row.status == RequestStatus.SENT and row.receiver_id == user.agency_id
+        any_to_sign = any_to_sign or signable
+        check = ""
+        if can_sign:
+            check = format_html(
+                "<td>{}</td>",
+                format_html(
+                    '<input class="form-check-input m-0 bulk-check" type="checkbox" name="ids" value="{}" '
+                    'aria-label="{}">',
+                    row.pk,
+                    _("Sign for %(number)s") % {"number": row.number},
+                )
+                if signable
+                else "",
+            )
+        details = [format_html('<span class="badge bg-secondary-lt me-1">{}</span>{}', row.kind.name, row.case_number)]
+        if row.parties:
+            details.append(format_html(" · {}", Truncator(row.parties).chars(40)))
+        if counterpart:
+            side = format_html(
+                '{}<div class="small text-secondary">{}</div>', counterpart.name, counterpart.region.name
+            )
+        else:
+            side = mark_safe('<span class="text-secondary">—</span>')
+        if box == "escalated" and row.receiver_id:
+            side += format_html('<div class="small">{}</div>', _("to %(agency)s") % {"agency": row.receiver.name})
+        state = [
+            format_html(
+                '<span class="badge {} request-status" data-status="{}">{}</span>',
+                STATUS_CSS.get(row.status, "bg-secondary-lt"),
+                row.status,
+                statuses.get(row.status, row.status),
+            )
+        ]
+        if row.extension_asked_days:
+            state.append(format_html('<div class="small text-secondary">{}</div>', extension))
+        if row.assignee_id:
+            name = row.assignee.full_name or row.assignee.username
+            state.append(format_html('<div class="small text-secondary">{}</div>', name))
+        if light:
+            clock = format_html(
+                '<span class="badge yq-light yq-light-{} request-light" title="{}" data-light="{}">{}</span>'
+                '<div class="small">{}</div><div class="small text-secondary">{}</div>',
+                light.css,
+                light.hint,
+                light.code,
+                light.label,
+                _local_minute(row.due_at),
+                _remaining(row.due_at, now),
+            )
+        else:
+            clock = mark_safe('<span class="text-secondary">—</span>')
+        sent = _local_minute(row.sent_at) or format_html('<span class="text-secondary">{}</span>', not_sent)
+        html.append(
+            format_html(
+                ROW_HTML,
+                number=row.number,
+                pk=row.pk,
+                status=row.status,
+                light=light.code if light else "",
+                check=check,
+                url=url,
+                label=row.number or draft,
+                urgent=format_html('<span class="badge bg-red-lt ms-1">{}</span>', urgent)
+                if row.urgency == Urgency.URGENT
+                else "",
+                title=row.title,
+                details=mark_safe("".join(details)),  # noqa: S308 - each part escaped by format_html
+                side=side,
+                state=mark_safe("".join(state)),  # noqa: S308 - each part escaped by format_html
+                clock=clock,
+                sent=sent,
+            )
+        )
+    return mark_safe("\n".join(html)), any_to_sign  # noqa: S308 - each row escaped by format_html
+
+
+ROW_HTML = (
+    '<tr class="request-row" data-number="{number}" data-id="{pk}" data-status="{status}" data-light="{light}">'
+    "{check}"
+    '<td class="text-nowrap"><a href="{url}" class="request-link">{label}</a>{urgent}</td>'
+    '<td><a href="{url}" class="fw-bold text-reset">{title}</a><div class="small text-secondary">{details}</div></td>'
+    "<td>{side}</td>"
+    "<td>{state}</td>"
+    '<td class="text-nowrap">{clock}</td>'
+    '<td class="text-nowrap small">{sent}</td>'
+    "</tr>"
+)
+
+
+def _page_size(request) -> int:
+    """``?per_page=`` if it is one of ``PAGE_SIZES``, else the default (an odd value is not an error worth a 400)."""
+    value = request.GET.get("per_page", "")
+    return int(value) if value.isdigit() and int(value) in PAGE_SIZES else PAGE_SIZES[0]
 
 
 def _box_page(request, box: str, *, status: int = 200):
     user = request.user
     now = timezone.now()
     form = _style(BoxFilterForm(request.GET or None, box=box, user=user))
-    base, rows = _box_rows(user, box, form, now)
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    counts = base.aggregate(
+    base, chosen, rows = _box_rows(user, box, form, now)
+    per_page = _page_size(request)
+    paginator = Paginator(rows, per_page)
+    if user.agency_id and not (form.is_valid() and form.cleaned_data.get("light")):  # a light's count moves with time
+        paginator.count = selectors.box_count(chosen, user.agency_id)
+    page = paginator.get_page(request.GET.get("page"))
+    # Only open requests carry a light: counting over them alone keeps the count on the box's covering index.
+    counts = base.filter(status__in=selectors.OPEN).aggregate(
         **{code: Count("pk", filter=selectors.light_filter(code, now)) for code in LIGHT_LABELS},
     )
     can_sign = box == "inbox" and bool(user.agency_id) and services.acts_for(user, user.agency_id)
     can_write = bool(user.agency_id) and services.acts_for(user, user.agency_id)
-    detail_url = _url_maker("assistance:request")
-    for row in page.object_list:
-        row.light_info = Light(row.light)
-        row.status_css = STATUS_CSS.get(row.status, "bg-secondary-lt")
-        row.remaining = _remaining(row.due_at, now) if row.light_info else ""
-        row.url = detail_url(row.pk)
-        row.counterpart = row.sender if box == "inbox" else row.receiver
-        row.can_sign = can_sign and row.status == RequestStatus.SENT and row.receiver_id == user.agency_id
+    rows, any_to_sign = _box_rows_html(page.object_list, box, user, now, can_sign)
     query = request.GET.copy()
     query.pop("page", None)
     query["box"] = box
@@ -440,10 +563,14 @@ def _box_page(request, box: str, *, status: int = 200):
                 for code, label in LIGHT_LABELS.items()
             ],
             "can_sign": can_sign,
-            "any_to_sign": any(row.can_sign for row in page.object_list),
+            "rows": rows,
+            "per_page": per_page,
+            "page_sizes": PAGE_SIZES,
+            "any_to_sign": any_to_sign,
             "can_write": can_write,
             "export_query": query.urlencode(),
             "title": BOX_TITLES[box],
+            "escalated_open": selectors.escalated(user).filter(status__in=selectors.OPEN).count(),
         },
         status=status,
     )
@@ -465,15 +592,23 @@ def outbox(request):
 
 @login_required
 @require_GET
+def escalated(request):
+    """督办: overdue requests escalated to the user's agency as a superior of their receiver."""
+    return _box_page(request, "escalated")
+
+
+@login_required
+@require_GET
 def export(request):
-    """The filtered inbox or outbox (same query string, ``box=outbox`` for the outbox) as an .xlsx workbook."""
-    box = "outbox" if request.GET.get("box") == "outbox" else "inbox"
+    """The filtered inbox, outbox or escalated box (same query string, ``box=outbox`` or ``box=escalated``) as an
+    .xlsx workbook."""
+    box = request.GET.get("box") if request.GET.get("box") in BOXES else "inbox"
     user = request.user
     now = timezone.now()
     form = BoxFilterForm(request.GET or None, box=box, user=user)
     if form.is_bound and not form.is_valid():
         return _box_page(request, box, status=400)
-    _base, rows = _box_rows(user, box, form, now)
+    _base, _chosen, rows = _box_rows(user, box, form, now)
     content = excel.export_requests(
         rows,
         box=box,

@@ -142,7 +142,9 @@ def test_the_demo_people_have_lively_inboxes_and_circles_full_of_figures():
         inbox_lights = Counter(deadlines.light(r, now) for r in inbox)
         assert inbox_lights["red"] and inbox_lights["green"], name
         assert any(r.urgency == Urgency.URGENT for r in inbox + outbox), name
-        assert any(r.escalated_to_id == user.agency_id for r in inbox), name  # escalated to the high court
+        escalated = list(selectors.escalated(user))  # overdue 委托执行 of their intermediate courts
+        assert escalated and all(r.escalated_to_id == user.agency_id for r in escalated), name
+        assert not any(r.escalated_to_id == user.agency_id and r.receiver_id != user.agency_id for r in inbox), name
         # They did their own agency's steps themselves.
         sent = RequestEvent.objects.filter(kind=EventKind.SENT, request__sender_id=user.agency_id)
         assert set(sent.values_list("actor__username", flat=True)) == {name}

@@ -657,5 +657,6 @@ def test_the_export_is_the_filtered_list_as_xlsx(web, owner, partner, courts, ki
 def test_the_navigation_has_the_assistance_menu(web, owner):
     page = _page(web(owner).get(reverse("assistance:inbox")))
     menu = page.split('id="assistance-menu"')[1].split("</li>")[0]
-    for name in ("assistance:inbox", "assistance:outbox", "assistance:request-new", "assistance:analytics"):
+    names = ("assistance:inbox", "assistance:outbox", "assistance:escalated", "assistance:request-new")
+    for name in (*names, "assistance:analytics"):
         assert f'href="{reverse(name)}"' in menu
