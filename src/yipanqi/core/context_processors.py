@@ -44,7 +44,16 @@ def navigation(request):
 
         return bool(user.agency_id) and (user.has_role(Role.LIAISON) or user.is_platform_admin)
 
+    def menu_key() -> str:
+        """What the menu bar shows depends on the person (roles, circles: directory data), the page's section and
+        the language (the template adds it): base.html caches the bar under this key."""
+        from .versioning import current_version
+
+        namespace = match.namespace if match else ""
+        return f"{user.pk}:{current_version('directory')}:{section}:{namespace}"
+
     return {
+        "nav_menu_key": menu_key,
         "nav_section": section,
         "nav_agency": getattr(user, "agency", None),
         "nav_circles": circles,
