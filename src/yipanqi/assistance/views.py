@@ -538,7 +538,9 @@ def _box_page(request, box: str, *, status: int = 200):
     form = _style(BoxFilterForm(request.GET or None, box=box, user=user))
     base, chosen, rows = _box_rows(user, box, form, now)
     per_page = _page_size(request)
-    paginator = Paginator(rows, per_page)
+    # The page's ids first, then their rows: two simple queries plan and compile faster than one that both filters
+    # (visible_to, the box, the filters) and joins (kind, agencies, regions, assignee).
+    paginator = Paginator(chosen.order_by("-id").values_list("pk", flat=True), per_page)
     if user.agency_id and not (form.is_valid() and form.cleaned_data.get("light")):  # a light's count moves with time
         paginator.count = selectors.box_count(chosen, user.agency_id)
     page = paginator.get_page(request.GET.get("page"))
@@ -548,7 +550,7 @@ def _box_page(request, box: str, *, status: int = 200):
     )
     can_sign = box == "inbox" and bool(user.agency_id) and services.acts_for(user, user.agency_id)
     can_write = bool(user.agency_id) and services.acts_for(user, user.agency_id)
-    rows, any_to_sign = _box_rows_html(page.object_list, box, user, now, can_sign)
+    rows, any_to_sign = _box_rows_html(rows.filter(pk__in=list(page.object_list)), box, user, now, can_sign)
     query = request.GET.copy()
     query.pop("page", None)
     query["box"] = box

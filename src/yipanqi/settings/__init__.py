@@ -110,6 +110,10 @@ if _database_url:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…) or SQLite (sqlite:///…)")
     if _db["ENGINE"] == "django.db.backends.postgresql":
         _db["CONN_HEALTH_CHECKS"] = True
+        # Every model choice list (ModelChoiceField iterates its queryset with .iterator()) would otherwise open a
+        # server-side cursor WITH HOLD: three round trips and a materialised result for a dozen rows. Nothing here
+        # streams results too big for memory; it also keeps transaction-pooling PgBouncer usable.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     _db = {

@@ -286,12 +286,10 @@ class RequestViewSet(
         a light filter, whose count changes with the time."""
         params = self.request.query_params
         agency_id = getattr(self.request.user, "agency_id", None)
-        if self.action != "list" or params.get("box") not in BOXES or params.get("light") or not agency_id:
-            return super().paginate_queryset(queryset)
-        paginator = self.paginator
-        paginator.django_paginator_class = functools.partial(
-            CountedPaginator, count=lambda: selectors.box_count(queryset, agency_id)
-        )
+        if self.action == "list" and params.get("box") in BOXES and not params.get("light") and agency_id:
+            self.paginator.django_paginator_class = functools.partial(
+                CountedPaginator, count=lambda: selectors.box_count(queryset, agency_id)
+            )
         return super().paginate_queryset(queryset)
 
     def get_serializer_class(self):
