@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "yipanqi.ledger",
     "yipanqi.meetings",
     "yipanqi.assistance",
+    "yipanqi.intake",
 ]
 
 MIDDLEWARE = [
