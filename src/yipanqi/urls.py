@@ -27,6 +27,7 @@ urlpatterns = [
     path("ledger/", include("yipanqi.ledger.urls")),
     path("meetings/", include("yipanqi.meetings.urls")),
     path("assistance/", include("yipanqi.assistance.urls")),
+    path("intake/", include("yipanqi.intake.urls")),
 ]
 
 handler400 = core_views.bad_request

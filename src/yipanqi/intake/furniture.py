@@ -97,7 +97,7 @@ _NAVIGATION_ROW = re.compile(
 )
 _PREVIOUS_NEXT = re.compile(r"^[\[【(]?(?:上|下)一(?:篇|条|页|则)\s*[:\]】)]")
 
-# Labels that start a byline line: "来源: 四川日报", "责任编辑: 张竞", "发布时间:2020-05-14 10:00".
+# Labels that start a byline line: "来源: 某某日报", "责任编辑: 张三", "发布时间:2020-05-14 10:00".
 _DATE = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
 _TIME = r"\d{1,2}\s*[:时]\s*\d{1,2}(?:\s*[:分](?:\s*\d{1,2}\s*秒?)?)?"
 _WEEKDAY = r"(?:星期|周|礼拜)[一二三四五六日天]"
@@ -114,7 +114,7 @@ _BYLINE_ROW = re.compile(
 _NAME = r"[\u4e00-\u9fff·]{2,4}"
 _REPORTER_ROLE = r"(?:本报|本台|本网|新华社|中新社)?(?:特约|见习|实习|全媒体)?(?:记者|通讯员|实习生)"
 _REPORTERS = rf"{_NAME}(?:[\s、,]+(?:{_REPORTER_ROLE}\s*)?{_NAME})*"
-# "(记者 任鸿)", "(记者任鸿)", "本报记者 张三 李四" on a line of their own (a name without a space only in brackets).
+# "(记者 王五)", "(记者王五)", "本报记者 张三 李四" on a line of their own (a name without a space only in brackets).
 _REPORTER = re.compile(rf"^[(\[【]{_REPORTER_ROLE}\s*{_REPORTERS}[)\]】]$|^{_REPORTER_ROLE}\s+{_REPORTERS}$")
 _LONE_DATE_TIME = re.compile(rf"^{_DATE}\s*(?:{_WEEKDAY})?\s*{_TIME}$")
 _LONE_NUMERIC_DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$")

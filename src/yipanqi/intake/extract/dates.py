@@ -567,7 +567,7 @@ _NOT_PLACES = re.compile(
     r"^(?:会上|会议上|此|这里|这|那里|现场|期间|线上|网上|云端|视频|当地|本地|此次|会)$|[上中时后前间]$"
 )
 
-# A line that names a site or an organisation is no headline: "灵璧长安网", "中共XX县委政法委员会".
+# A line that names a site or an organisation is no headline: "某县长安网", "中共XX县委政法委员会".
 _NOT_HEADLINE = re.compile(
     r"^[^，,。！!？?\s]{2,24}(?:委员会|政法委|人民法院|人民检察院|公安厅|公安局|司法厅|司法局|人民政府|办公厅|办公室|网|日报|晚报|电视台|新闻)$"
     r"|^[\d\s:：年月日时分/.\-]+$"

@@ -8,7 +8,7 @@
   Chinese official writing ranks it higher ("第一章" > "一、" > "第一条" > "(一)" > "1." > "(1)" > "①" > "一是" >
   bullets), in which case it starts a new list;
 - a heading line (short, no final punctuation: "监狱工作方面", "加强平安建设合作  打造…") or an announcing line
-  ("…重点是开展四个深化合作——", "张德宽表示——") directly above a list becomes an area node holding it;
+  ("…重点是开展四个深化合作——", "某某表示——") directly above a list becomes an area node holding it;
 - paragraphs led by a short sentence ("深化维稳安保合作。建立健全…") become area nodes when at least two follow each
   other and they are announced by the line above or all start with a cooperation verb;
 - lists written inside one paragraph ("一是…二是…", "首先…其次…", "(1)…(2)…") become the children of the item or
@@ -129,7 +129,7 @@ _QUOTE_OPEN, _QUOTE_CLOSE = "“", "”"
 
 # A heading: short, one phrase, no final punctuation ("监狱工作方面", "加强平安建设合作  打造更高水平平安长三角").
 _HEADING_MAX = 40
-# An announcing line ends with a dash or colon ("重点是开展四个深化合作——", "张德宽表示——", "主要措施如下:").
+# An announcing line ends with a dash or colon ("重点是开展四个深化合作——", "某某表示——", "主要措施如下:").
 _INTRO_END = re.compile(r"(——|—|--|:)\s*$")
 _SPEECH = re.compile(
     r"(表示|指出|强调|谈到|说|提出|认为|希望|要求|介绍|回答|坦言|感慨)\s*(道|说|到)?\s*(——|—|--|:)\s*$"
