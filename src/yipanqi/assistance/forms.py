@@ -19,6 +19,7 @@ from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yipanqi.core.forms import MultipleFileField
 from yipanqi.directory.forms import CounterpartForm
 from yipanqi.directory.models import Region, RegionLevel
 from yipanqi.ledger.board_views import FastSelect
@@ -418,24 +419,6 @@ def _person_label(person) -> str:
 
 
 # --------------------------------------------------------------------------- thread and attachments
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern): cleans to a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 class MessageForm(forms.Form):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import functools
 from dataclasses import dataclass
 
 from django import forms
@@ -38,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yipanqi.core.conflicts import conflict_page
 from yipanqi.core.errors import Conflict
 from yipanqi.directory.forms import style_form
 from yipanqi.directory.models import Department, Role, User
@@ -302,26 +302,12 @@ def available_steps(user, obj: AssistanceRequest) -> list[Step]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _conflict_page(view):
-    """A ``Conflict`` (the request's state forbids the step) becomes a 409 page with its message."""
+def _back_to_request(request):
+    obj = getattr(request, "assistance_request", None)
+    return (reverse("assistance:request", args=[obj.pk]), _("Back to the request")) if obj is not None else None
 
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Conflict as exc:
-            return render(
-                request,
-                "assistance/conflict.html",
-                {
-                    "message": exc.message,
-                    "obj": getattr(request, "assistance_request", None),
-                    "title": _("This cannot be done now"),
-                },
-                status=409,
-            )
 
-    return wrapped
+_conflict_page = conflict_page(_back_to_request)  # a Conflict (the request's state forbids the step) → 409
 
 
 def _style(form):

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from yipanqi.core.forms import MultipleFileField, MultipleFileInput
 from yipanqi.directory.models import Agency, Circle
 from yipanqi.directory.text import normalise_chinese
 from yipanqi.ledger.models import AgreementKind, AgreementStatus
@@ -45,22 +46,6 @@ class CircleChoiceField(forms.ModelChoiceField):
 
 
 # --------------------------------------------------------------------------- taking documents in
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (``<input type=file multiple>``); cleans to a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
 class _IntakeOptions(forms.Form):

@@ -11,7 +11,6 @@ replaces the old one, otherwise with the whole page.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yipanqi.core.conflicts import conflict_page
 from yipanqi.core.errors import Conflict
 from yipanqi.directory.forms import style_form
 from yipanqi.directory.models import Agency
@@ -105,26 +105,12 @@ CREATED_KINDS = {
 # --------------------------------------------------------------------------- helpers
 
 
-def _conflict_page(view):
-    """A ``Conflict`` (the document was committed or discarded meanwhile …) becomes a 409 page with its message."""
+def _back_to_document(request):
+    document = getattr(request, "intake_document", None)
+    return (reverse("intake:review", args=[document.pk]), _("Back to the document")) if document else None
 
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Conflict as exc:
-            return render(
-                request,
-                "intake/conflict.html",
-                {
-                    "message": exc.message,
-                    "document": getattr(request, "intake_document", None),
-                    "title": _("This cannot be done now"),
-                },
-                status=409,
-            )
 
-    return wrapped
+_conflict_page = conflict_page(_back_to_document)  # a Conflict (committed or discarded meanwhile …) → 409
 
 
 def _denied(exc: PermissionError) -> PermissionDenied:

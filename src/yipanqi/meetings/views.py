@@ -10,7 +10,6 @@ prefetched, and lights and decision states are computed in Python from those row
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 
 from django import forms
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yipanqi.core.conflicts import conflict_page
 from yipanqi.core.errors import Conflict
 from yipanqi.directory.forms import style_form
 from yipanqi.directory.models import Agency, Circle, Role, User
@@ -135,23 +135,14 @@ STEPS = {
 # --------------------------------------------------------------------------- helpers
 
 
-def _conflict_page(view):
-    """A ``Conflict`` (the meeting's state forbids the change) becomes a 409 page with its message."""
+def _back_to_meeting(request):
+    meeting = getattr(request, "meetings_meeting", None)
+    if meeting is None:
+        return None
+    return reverse("meetings:meeting", args=[meeting.pk]), _("Back to the meeting")
 
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Conflict as exc:
-            meeting = getattr(request, "meetings_meeting", None)
-            return render(
-                request,
-                "meetings/conflict.html",
-                {"message": exc.message, "meeting": meeting, "title": _("This cannot be done now")},
-                status=409,
-            )
 
-    return wrapped
+_conflict_page = conflict_page(_back_to_meeting)  # a Conflict (the meeting's state forbids the change) → 409
 
 
 def _style(form):
