@@ -844,24 +844,18 @@ def _import_nodes(nodes: list[dict], agencies: dict[int, Agency]):
 
 
 def _attach_source(acting_user, document: IntakeDocument, agreements: list) -> None:
-    """A copy of the document's file as each new agreement's source document (after everything else succeeded, so
-    that a refused commit leaves no copies behind)."""
+    """A copy of the document's file as each new agreement's source document, through the ledger's own service
+    (after everything else succeeded, so that a refused commit leaves no copies behind)."""
     if not agreements or not document.file:
         return
-    from yipanqi.ledger.models import Agreement
+    from yipanqi.ledger import services as ledger
 
     with document.file.open("rb") as handle:
         data = handle.read()
     name = PurePosixPath(document.file.name).name
     for agreement in agreements:
-        agreement.source_document.save(name, ContentFile(data), save=False)
-        Agreement.objects.filter(pk=agreement.pk).update(source_document=agreement.source_document.name)
-        record_event(
-            acting_user=acting_user,
-            action="ledger.agreement.update",
-            obj=agreement,
-            before={"source_document": None},
-            after={"source_document": agreement.source_document.name, "intake_document": document.pk},
+        ledger.update_agreement(
+            acting_user=acting_user, agreement=agreement, source_document=ContentFile(data, name=name)
         )
 
 

@@ -118,6 +118,7 @@ AGREEMENT_FIELDS = (
     "closure_rule",
     "reporting_cycle",
     "reporting_every_days",
+    "source_document",
 )
 
 
