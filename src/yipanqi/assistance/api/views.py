@@ -209,9 +209,6 @@ class CountedPaginator(Paginator):
         return self._count()
 
 
-AGENCY_COLUMNS = ("id", "name")
-
-
 # What the representations read. Only the relations every request has are joined: PostgreSQL plans a query of ten
 # joins in more time than it takes to run it (15 ms against 1 ms on the bench's data), so the optional ones (mostly
 # empty) are fetched by one small query each, whatever the page's length.
