@@ -103,6 +103,21 @@ class Topic:
 
 
 @dataclass
+class Decision:
+    """A decision of a meeting ("会议商定…", the items after "会议议定如下：" or under "议定事项"): ``text`` as written
+    without its verb, the ``lead`` agency when the text names who carries it out ("由…牵头"), ``co_owners`` ("…配合"),
+    ``due_date`` (ISO, the last day of the period: "2021年底前" → "2021-12-31") when it gives a deadline."""
+
+    text: str
+    span: list[int]
+    lead: AgencyRef | None = None
+    co_owners: list[AgencyRef] = field(default_factory=list)
+    due_date: str = ""
+    confidence: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Figure:
     """A figure: ``value`` (a number: 6.8亿 → 680000000), ``unit`` (条, 件, 亿元 …), ``counts`` (what it counts, as the
     text says: "数据", "协破案件"), ``text`` as written."""
@@ -145,6 +160,7 @@ class Draft:
     agreements: list[Agreement] = field(default_factory=list)
     measures: list[Measure] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     declared_counts: list[DeclaredCount] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)

@@ -11,6 +11,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yipanqi.core.forms import MultipleFileField, MultipleFileInput
@@ -20,7 +21,7 @@ from yipanqi.ledger.models import AgreementKind, AgreementStatus
 
 DATE_INPUT = {"type": "date"}
 ACCEPTED_FILES = ".txt,.md,.html,.htm,.docx,.pdf"
-AGENCY_INPUT_NAMES = ("agency", "lead", "co_owner", "q")  # the autocomplete reads the value under any of these
+AGENCY_INPUT_NAMES = ("agency", "lead", "co_owner", "host", "q")  # the autocomplete reads the value under any of these
 _ID_SUFFIX = re.compile(r"\s*#(\d{1,9})$")  # "重庆市第一中级人民法院 #812": a name the list made unique
 
 
@@ -301,3 +302,38 @@ class TopicMeetingForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["meeting"].choices = [("", _("— none —")), *choices]
+
+
+class DecisionForm(forms.Form):
+    include = forms.BooleanField(label=_("Include"), required=False)
+    title = forms.CharField(label=_("Decision"), max_length=300, required=False)
+    topic = forms.TypedChoiceField(label=_("Topic"), coerce=int, choices=(), required=False, empty_value=None)
+
+    def __init__(self, *args, topic_count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = [
+            ("", _("Decisions of the meeting")),
+            *((n, n) for n in range(1, topic_count + 1)),
+        ]
+
+
+class MeetingRecordForm(forms.Form):
+    """The meeting the document reports, to be recorded as held: its series, day, place and host."""
+
+    series = forms.TypedChoiceField(label=_("Series"), coerce=int, choices=())
+    date = _date_field(_("Date"))
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    host = AgencyField(label=_("Host (承办)"))
+
+    def __init__(self, *args, series_choices, hosts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["series"].choices = series_choices
+        self.fields["host"].queryset = hosts
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day is None:
+            raise ValidationError(_("Give the date of the meeting to record."), code="required")
+        if day > timezone.localdate():
+            raise ValidationError(_("A meeting recorded as held must have taken place already."), code="future")
+        return day

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from . import furniture
 from .draft import AgencyRef, Draft, Warning
-from .extract import agencies, agreements, dates, figures, measures
+from .extract import agencies, agreements, dates, decisions, figures, measures
 from .text import Text, prepare
 
 
@@ -47,6 +47,7 @@ def analyse(original: str, *, published: datetime.date | None = None) -> Draft:
     found_agreements = agreements.find(context)
     tree = measures.find(context)
     topics = measures.topics(context)
+    found_decisions = decisions.find(context)
     found_figures = figures.find(context)
     declared = figures.declared_counts(context, tree)
     skipped = [text.span(line.start, line.end) for line in text.lines if line.furniture]
@@ -56,6 +57,7 @@ def analyse(original: str, *, published: datetime.date | None = None) -> Draft:
         agreements=found_agreements,
         measures=tree,
         topics=topics,
+        decisions=found_decisions,
         figures=found_figures,
         declared_counts=declared,
         warnings=context.warnings,

@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 # The kinds of highlight, innermost first: a piece covered by several items is coloured by the first kind here.
-KIND_ORDER = ("agency", "figure", "count", "topic", "agreement", "measure", "event", "warning")
+KIND_ORDER = ("agency", "figure", "count", "topic", "decision", "agreement", "measure", "event", "warning")
 FURNITURE = "furniture"
 _TRUNCATE = 40
 
@@ -119,6 +119,10 @@ def draft_highlights(draft: dict) -> list[Highlight]:
             found.append(
                 Highlight(*span, "topic", f"topic-{index}", _("Topic: %(text)s") % {"text": _short(topic.get("text"))})
             )
+    for index, decision in enumerate(draft.get("decisions") or ()):
+        if span := _span(decision):
+            label = _("Decision: %(text)s") % {"text": _short(decision.get("text"))}
+            found.append(Highlight(*span, "decision", f"decision-{index}", label))
     for index, figure in enumerate(draft.get("figures") or ()):
         if span := _span(figure):
             label = _("Figure: %(text)s") % {"text": _short(figure.get("text"))}
@@ -191,13 +195,20 @@ def highlight_html(text: str, highlights: Iterable[Highlight]) -> SafeString:
 
 
 def agency_refs(reviewed: dict) -> Iterator[dict]:
-    """Every agency reference of the reviewed draft: the signatories, the leads and co-owners of the measures."""
+    """Every agency reference of the reviewed draft: the signatories, the leads and co-owners of the measures and of
+    the decisions."""
     for agreement in reviewed.get("agreements") or ():
         yield from (ref for ref in agreement.get("signatories") or () if isinstance(ref, dict))
-    for node in walk(reviewed):
+    for node in [*walk(reviewed), *decision_items(reviewed)]:
         if isinstance(node.get("lead"), dict):
             yield node["lead"]
         yield from (ref for ref in node.get("co_owners") or () if isinstance(ref, dict))
+
+
+def decision_items(reviewed: dict) -> list:
+    decisions = reviewed.get("decisions")
+    items = decisions.get("items") if isinstance(decisions, dict) else None
+    return [item for item in items or () if isinstance(item, dict)]
 
 
 def unresolved(reviewed: dict) -> list[str]:
@@ -219,6 +230,18 @@ def unresolved(reviewed: dict) -> list[str]:
                 problems.append(
                     _("Measure %(number)s: the owner “%(text)s” is not matched to an agency.")
                     % {"number": node.get("number") or path, "text": ref.get("text", "")}
+                )
+    for position, decision in enumerate(decision_items(reviewed), 1):
+        if not decision.get("include", True):
+            continue
+        refs = ([decision["lead"]] if isinstance(decision.get("lead"), dict) else []) + list(
+            decision.get("co_owners") or ()
+        )
+        for ref in refs:
+            if not ref.get("agency_id"):
+                problems.append(
+                    _("Decision %(position)s: the owner “%(text)s” is not matched to an agency.")
+                    % {"position": position, "text": ref.get("text", "")}
                 )
     return problems
 
@@ -534,7 +557,7 @@ def add_signatory(reviewed: dict, index: int, ref: dict) -> dict:
 def _topics(result: dict) -> dict:
     topics = result.get("topics")
     if not isinstance(topics, dict):
-        topics = result["topics"] = {"meeting": None, "items": []}
+        topics = result["topics"] = {"meeting": None, "record": None, "items": []}
     topics.setdefault("items", [])
     return topics
 
@@ -552,8 +575,61 @@ def update_topic(reviewed: dict, index: int, *, include: bool, title: str) -> di
 
 
 def set_topic_meeting(reviewed: dict, meeting_id: int | None) -> dict:
+    """The existing meeting the topics and decisions go to (no meeting is recorded then)."""
     result = copy.deepcopy(reviewed)
-    _topics(result)["meeting"] = meeting_id
+    topics = _topics(result)
+    topics["meeting"] = meeting_id
+    topics["record"] = None
+    return result
+
+
+def set_meeting_record(reviewed: dict, *, series_id: int, date: str, place: str, host: dict) -> dict:
+    """Record the meeting the document reports as held (instead of an existing meeting): its series, day (ISO), place
+    and host agency reference."""
+    result = copy.deepcopy(reviewed)
+    topics = _topics(result)
+    topics["meeting"] = None
+    topics["record"] = {"series": series_id, "date": date, "place": (place or "").strip(), "host": host["agency_id"]}
+    return result
+
+
+def _decision(result: dict, index: int) -> dict:
+    decisions = result.get("decisions")
+    items = decisions.get("items") if isinstance(decisions, dict) else None
+    if not isinstance(items, list) or not 0 <= index < len(items) or not isinstance(items[index], dict):
+        raise ReviewError(_("There is no such decision."))
+    return items[index]
+
+
+def update_decision(reviewed: dict, index: int, *, include: bool, title: str, topic: int | None) -> dict:
+    """Include or leave out a decision, change its title, put it under a topic (its 1-based position among the
+    topics; None: the meeting's general topic)."""
+    result = copy.deepcopy(reviewed)
+    decision = _decision(result, index)
+    title = (title or "").strip()
+    if include and not title and not decision.get("title"):
+        raise ReviewError(_("A decision needs a title."))
+    if topic is not None and not 1 <= topic <= len(_topics(result)["items"]):
+        raise ReviewError(_("There is no such topic."))
+    decision.update(include=bool(include), title=title or decision.get("title", ""), topic=topic)
+    return result
+
+
+def set_decision_owners(
+    reviewed: dict, index: int, *, lead: dict | None, co_owners: list[dict], due_on: str | None
+) -> dict:
+    """Who carries a decision out and by when: a lead and a deadline make it work for that agency; neither, a
+    decision for information."""
+    result = copy.deepcopy(reviewed)
+    decision = _decision(result, index)
+    if (lead is None) != (due_on is None):
+        raise ReviewError(_("Give both the lead agency and the deadline, or neither."))
+    if lead is None and co_owners:
+        raise ReviewError(_("Co-owners need a lead agency."))
+    ids = [ref["agency_id"] for ref in ([lead] if lead else []) + co_owners]
+    if len(ids) != len(set(ids)):
+        raise ReviewError(_("An agency is named twice among the owners."))
+    decision.update(lead=lead, co_owners=co_owners, due_on=due_on)
     return result
 
 

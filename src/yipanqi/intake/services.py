@@ -18,8 +18,24 @@ The reviewed draft (``IntakeDocument.reviewed``), which the review page edits an
            "children": [ … ]}
         ]
       },
-      "topics": {"meeting": <meeting id> | null, "items": [{"include": true, "title": "…", "span": [s, e] | null}]}
+      "topics": {
+        "meeting": <meeting id> | null,              # an existing meeting, or
+        "record": {"series": <series id>, "date": "2021-09-16", "place": "重庆", "host": <agency id> | null} | null,
+                                                     # the meeting the document reports, recorded as held
+        "items": [{"include": true, "title": "…", "span": [s, e] | null}]
+      },
+      "decisions": {
+        "items": [{"include": true, "title": "…", "text": "", "topic": <1-based position in topics.items> | null,
+                   "lead": {"text": "…", "agency_id": 812} | null, "co_owners": […], "due_on": "2021-12-31" | null,
+                   "span": [s, e] | null}]
+      }
     }
+
+Topics go to a meeting that is planned or has its agenda open or closed (proposed, ``propose_topic``) or to a held
+one (recorded as discussed, ``record_topic``); decisions need a meeting whose agenda is closed or that was held, and
+are recorded on their topic (``record_decision``; without a topic, on one topic "会议议定事项" made for them). A
+decision with a lead and a deadline gives that work to the lead (a new measure when the minutes are approved);
+without them it is for information. A lead without a deadline, or a deadline without a lead, is refused.
 
 An agency reference with ``agency_id`` null is unresolved: ``commit`` refuses the whole draft and lists them.
 ``reviewed_from_draft`` prefills this from the intake's draft: every agreement included, its parties as signatories,
@@ -72,6 +88,10 @@ AGREEMENT_TITLE_LENGTH = 200
 MEASURE_TITLE_LENGTH = 300
 MEASURE_NUMBER_LENGTH = 30
 TOPIC_TITLE_LENGTH = 300
+DECISION_TITLE_LENGTH = 300
+MEETING_PLACE_LENGTH = 200
+# The draft's decisions are included at first only when the document reports a meeting.
+MEETING_EVENT = "会议"
 # How deep a reviewed measure tree may go, and how many nodes it may have.
 MAX_TREE_DEPTH = 8
 MAX_TREE_NODES = 5000
@@ -386,6 +406,27 @@ def reviewed_from_draft(draft: dict, circle=None) -> dict:
     for topic in draft.get("topics") or []:
         title, _text = _title_and_text(topic.get("text", ""), TOPIC_TITLE_LENGTH)
         topics.append({"include": True, "title": title, "span": topic.get("span")})
+    decisions = []
+    a_meeting = event.get("kind") == MEETING_EVENT or any(a.get("kind") == "minutes" for a in found)
+    for decision in draft.get("decisions") or []:
+        title, text = _title_and_text(decision.get("text", ""), DECISION_TITLE_LENGTH)
+        lead = _reference(decision["lead"]) if decision.get("lead") else None
+        due_on = (
+            decision.get("due_date") if re.fullmatch(r"\d{4}-\d{2}-\d{2}", decision.get("due_date") or "") else None
+        )
+        owned = lead is not None and due_on is not None  # work for an agency needs both
+        decisions.append(
+            {
+                "include": a_meeting,
+                "title": title,
+                "text": text,
+                "topic": None,
+                "lead": lead if owned else None,
+                "co_owners": [_reference(ref) for ref in decision.get("co_owners") or []] if owned else [],
+                "due_on": due_on if owned else None,
+                "span": decision.get("span"),
+            }
+        )
     return {
         "circle": circle_id,
         "agreements": agreements,
@@ -393,7 +434,8 @@ def reviewed_from_draft(draft: dict, circle=None) -> dict:
             "agreement": agreements[0]["key"] if agreements else {"existing": None},
             "nodes": _measure_nodes(draft.get("measures") or [], "", 0, set()),
         },
-        "topics": {"meeting": None, "items": topics},
+        "topics": {"meeting": None, "record": None, "items": topics},
+        "decisions": {"items": decisions},
     }
 
 
@@ -583,10 +625,72 @@ def _clean_agreements(value, problems: _Problems, agency_ids: set[int]) -> list[
     return agreements
 
 
+def _clean_record(value, problems: _Problems, acting_user) -> dict | None:
+    """``topics.record``: the meeting the document reports, to be recorded as held."""
+    if value is None:
+        return None
+    section, what = "topics", _("The meeting to record")
+    value = _dict(value, problems, section, what)
+    series_id, host_id = value.get("series"), value.get("host")
+    if series_id is not None and not _is_int(series_id):
+        problems.add(section, _("The series must be given by its id."))
+        series_id = None
+    if series_id is not None:
+        from yipanqi.meetings.models import MeetingSeries
+
+        if not MeetingSeries.objects.visible_to(acting_user).filter(pk=series_id).exists():
+            problems.add(section, _("Unknown meeting series."))
+    if host_id is not None and not _is_int(host_id):
+        problems.add(section, _("The host must be given by its agency id."))
+        host_id = None
+    return {
+        "series": series_id,
+        "date": _iso_date(value.get("date"), problems, section, what),
+        "place": _text(value.get("place"), problems, section, what),
+        "host": host_id,
+    }
+
+
+def _clean_decisions(value, problems: _Problems, agency_ids: set[int], topic_count: int) -> list[dict]:
+    section = "decisions"
+    value = _dict(value, problems, section, _("The decisions"))
+    decisions = []
+    for position, raw in enumerate(_list(value.get("items"), problems, section, _("The decisions")), 1):
+        what = _("Decision %(position)s") % {"position": position}
+        raw = _dict(raw, problems, section, what)
+        topic = raw.get("topic")
+        if topic is not None and not (_is_int(topic) and 1 <= topic <= topic_count):
+            problems.add(
+                section, _("%(what)s: the topic must be the position of a topic of the draft.") % {"what": what}
+            )
+            topic = None
+        lead = raw.get("lead")
+        decisions.append(
+            {
+                "include": _flag(raw.get("include"), problems, section, what),
+                "title": _text(raw.get("title"), problems, section, what),
+                "text": _text(raw.get("text"), problems, section, what),
+                "topic": topic,
+                "lead": _agency_ref(lead, problems, section, what, agency_ids) if lead is not None else None,
+                "co_owners": [
+                    ref
+                    for ref in (
+                        _agency_ref(item, problems, section, what, agency_ids)
+                        for item in _list(raw.get("co_owners"), problems, section, what)
+                    )
+                    if ref is not None
+                ],
+                "due_on": _iso_date(raw.get("due_on"), problems, section, what),
+                "span": _span(raw.get("span"), problems, section, what),
+            }
+        )
+    return decisions
+
+
 def clean_review(reviewed, *, acting_user) -> dict:
     """The reviewed draft checked for shape and normalised (see the module docstring); raises ValidationError with
-    every problem, by section ("circle", "agreements", "measures", "topics"). Completeness (unresolved agencies,
-    a target for the measures, a meeting for the topics) is checked by ``commit``."""
+    every problem, by section ("circle", "agreements", "measures", "topics", "decisions"). Completeness (unresolved
+    agencies, a target for the measures, a meeting for the topics and decisions) is checked by ``commit``."""
     problems = _Problems()
     if not isinstance(reviewed, dict):
         raise ValidationError({"reviewed": [_("The reviewed draft must be an object.")]})
@@ -636,6 +740,9 @@ def clean_review(reviewed, *, acting_user) -> dict:
 
         if not Meeting.objects.visible_to(acting_user).filter(pk=meeting_id).exists():
             problems.add("topics", _("Unknown meeting."))
+    record = _clean_record(topics_in.get("record"), problems, acting_user)
+    if record is not None and meeting_id is not None:
+        problems.add("topics", _("Choose an existing meeting or record a new one, not both."))
     items = []
     for position, raw in enumerate(_list(topics_in.get("items"), problems, "topics", _("The topics")), 1):
         what = _("Topic %(position)s") % {"position": position}
@@ -647,6 +754,7 @@ def clean_review(reviewed, *, acting_user) -> dict:
                 "span": _span(raw.get("span"), problems, "topics", what),
             }
         )
+    decisions = _clean_decisions(reviewed.get("decisions"), problems, agency_ids, len(items))
 
     if agency_ids:
         known = set(Agency.objects.visible_to(acting_user).filter(pk__in=agency_ids).values_list("pk", flat=True))
@@ -658,7 +766,8 @@ def clean_review(reviewed, *, acting_user) -> dict:
         "circle": circle_id,
         "agreements": agreements,
         "measures": {"agreement": target, "nodes": nodes},
-        "topics": {"meeting": meeting_id, "items": items},
+        "topics": {"meeting": meeting_id, "record": record, "items": items},
+        "decisions": {"items": decisions},
     }
 
 
@@ -683,6 +792,7 @@ def _summary(reviewed: dict) -> dict:
         "agreements": sum(1 for a in reviewed["agreements"] if a["include"]),
         "measures": count(reviewed["measures"]["nodes"]),
         "topics": sum(1 for t in reviewed["topics"]["items"] if t["include"]),
+        "decisions": sum(1 for d in reviewed["decisions"]["items"] if d["include"]),
     }
 
 
@@ -722,8 +832,9 @@ def _check_complete(reviewed: dict, acting_user) -> None:
     included = [a for a in reviewed["agreements"] if a["include"]]
     nodes = reviewed["measures"]["nodes"]
     items = [t for t in reviewed["topics"]["items"] if t["include"]]
-    if not (included or nodes or items):
-        problems.add("reviewed", _("Nothing to commit: include an agreement, a measure or a topic."))
+    decisions = [d for d in reviewed["decisions"]["items"] if d["include"]]
+    if not (included or nodes or items or decisions):
+        problems.add("reviewed", _("Nothing to commit: include an agreement, a measure, a topic or a decision."))
 
     for agreement in included:
         where = _("the signatories of %(title)s") % {"title": agreement["title"] or agreement["key"]}
@@ -740,6 +851,14 @@ def _check_complete(reviewed: dict, acting_user) -> None:
                 problems.add(
                     "agencies", _unresolved(ref, _("the co-owners of %(number)s") % {"number": node["number"]})
                 )
+
+    for position, decision in enumerate(reviewed["decisions"]["items"], 1):
+        if not decision["include"]:
+            continue
+        where = _("the owners of decision %(position)s") % {"position": position}
+        for ref in ([decision["lead"]] if decision["lead"] else []) + decision["co_owners"]:
+            if ref["agency_id"] is None:
+                problems.add("agencies", _unresolved(ref, where))
 
     if included and reviewed["circle"] is None and not getattr(acting_user, "is_platform_admin", False):
         problems.add("circle", _("Choose the cooperation circle of the agreements."))
@@ -799,9 +918,9 @@ def _check_complete(reviewed: dict, acting_user) -> None:
                     "measures", _("%(number)s: an agency is named twice among its owners.") % {"number": label}
                 )
 
+    if items or decisions:
+        _check_meeting_target(reviewed, bool(decisions), acting_user, problems)
     if items:
-        if reviewed["topics"]["meeting"] is None:
-            problems.add("topics", _("Choose the meeting the topics are proposed for."))
         for position, item in enumerate(items, 1):
             if not item["title"]:
                 problems.add("topics", _("Topic %(position)s needs a title.") % {"position": position})
@@ -811,13 +930,93 @@ def _check_complete(reviewed: dict, acting_user) -> None:
                     _("Topic %(position)s: the title is longer than %(limit)s characters.")
                     % {"position": position, "limit": TOPIC_TITLE_LENGTH},
                 )
+    _check_decisions(reviewed, problems)
     problems.raise_any()
+
+
+def _check_meeting_target(reviewed: dict, has_decisions: bool, acting_user, problems: _Problems) -> None:
+    """The topics and decisions need a meeting: an existing one that takes them, or one to record as held."""
+    from yipanqi.meetings.models import Meeting, MeetingSeries, MeetingStatus, MinutesStatus
+
+    topics = reviewed["topics"]
+    record = topics["record"]
+    if topics["meeting"] is None and record is None:
+        problems.add("topics", _("Choose the meeting the topics and decisions belong to, or record the meeting."))
+        return
+    if record is not None:
+        if record["series"] is None:
+            problems.add("topics", _("Choose the series of the meeting to record."))
+        if record["date"] is None:
+            problems.add("topics", _("Give the date of the meeting to record."))
+        elif datetime.date.fromisoformat(record["date"]) > timezone.localdate():
+            problems.add("topics", _("A meeting recorded as held must have taken place already."))
+        if record["host"] is None:
+            problems.add("topics", _("Choose the host agency of the meeting to record."))
+        elif record["series"] is not None:
+            series = MeetingSeries.objects.visible_to(acting_user).filter(pk=record["series"]).first()
+            if series is not None and not series.seats.filter(agency_id=record["host"]).exists():
+                problems.add("topics", _("The host must be a member agency of the series."))
+        if len(record["place"]) > MEETING_PLACE_LENGTH:
+            problems.add(
+                "topics", _("The place is longer than %(limit)s characters.") % {"limit": MEETING_PLACE_LENGTH}
+            )
+        return
+    meeting = Meeting.objects.visible_to(acting_user).filter(pk=topics["meeting"]).first()
+    if meeting is None:
+        return
+    if meeting.minutes_status in (MinutesStatus.PENDING, MinutesStatus.APPROVED):
+        problems.add("topics", _("The minutes of this meeting are submitted: nothing more can be added to it."))
+    elif has_decisions and meeting.status not in (MeetingStatus.AGENDA_CLOSED, MeetingStatus.HELD):
+        problems.add(
+            "decisions",
+            _(
+                "Decisions are recorded on a meeting whose agenda is closed or that was held: choose one, or record "
+                "the meeting."
+            ),
+        )
+
+
+def _check_decisions(reviewed: dict, problems: _Problems) -> None:
+    items = reviewed["topics"]["items"]
+    for position, decision in enumerate(reviewed["decisions"]["items"], 1):
+        if not decision["include"]:
+            continue
+        label = _("Decision %(position)s") % {"position": position}
+        if not decision["title"]:
+            problems.add("decisions", _("%(what)s needs a title.") % {"what": label})
+        elif len(decision["title"]) > DECISION_TITLE_LENGTH:
+            problems.add(
+                "decisions",
+                _("%(what)s: the title is longer than %(limit)s characters.")
+                % {"what": label, "limit": DECISION_TITLE_LENGTH},
+            )
+        if decision["topic"] is not None and not items[decision["topic"] - 1]["include"]:
+            problems.add("decisions", _("%(what)s belongs to a topic that is not included.") % {"what": label})
+        if (decision["lead"] is None) != (decision["due_on"] is None):
+            problems.add(
+                "decisions",
+                _(
+                    "%(what)s: give both the lead agency and the deadline (work for an agency), or neither (for "
+                    "information)."
+                )
+                % {"what": label},
+            )
+        elif decision["lead"] is None and decision["co_owners"]:
+            problems.add("decisions", _("%(what)s: co-owners need a lead agency.") % {"what": label})
 
 
 def _agencies_of(reviewed: dict) -> dict[int, Agency]:
     ids = {ref["agency_id"] for a in reviewed["agreements"] if a["include"] for ref in a["signatories"]}
     for node, _parent in _walk(reviewed["measures"]["nodes"]):
         ids |= {ref["agency_id"] for ref in ([node["lead"]] if node["lead"] else []) + node["co_owners"]}
+    for decision in reviewed["decisions"]["items"]:
+        if decision["include"]:
+            ids |= {
+                ref["agency_id"] for ref in ([decision["lead"]] if decision["lead"] else []) + decision["co_owners"]
+            }
+    record = reviewed["topics"]["record"]
+    if record is not None:
+        ids.add(record["host"])
     ids.discard(None)
     return Agency.objects.in_bulk(ids)
 
@@ -859,17 +1058,79 @@ def _attach_source(acting_user, document: IntakeDocument, agreements: list) -> N
         )
 
 
+def _meeting_day(iso: str) -> datetime.datetime:
+    """A recorded meeting's start: the morning of its day (the document gives the day, not the hour)."""
+    return timezone.make_aware(datetime.datetime.combine(datetime.date.fromisoformat(iso), datetime.time(9)))
+
+
+def _commit_meeting(acting_user, reviewed: dict, agencies: dict[int, Agency]) -> list[dict]:
+    """The included topics and decisions on their meeting (recorded first when the document reports a new one)."""
+    from yipanqi.meetings import services as meetings
+    from yipanqi.meetings.models import DecisionKind, Meeting, MeetingSeries, MeetingStatus
+
+    items = [(position, item) for position, item in enumerate(reviewed["topics"]["items"], 1) if item["include"]]
+    decisions = [d for d in reviewed["decisions"]["items"] if d["include"]]
+    if not (items or decisions):
+        return []
+    created = []
+    record = reviewed["topics"]["record"]
+    if record is not None:
+        series = MeetingSeries.objects.visible_to(acting_user).get(pk=record["series"])
+        meeting = meetings.record_held_meeting(
+            acting_user=acting_user,
+            series=series,
+            starts_at=_meeting_day(record["date"]),
+            host=agencies[record["host"]],
+            place=record["place"],
+            # Work given to agencies goes to the series' standing agreement; without one, the minutes become the
+            # agreement that holds it once every member approves them.
+            minutes_as_agreement=not series.standing_agreement_id and any(d["lead"] for d in decisions),
+        )
+        created.append({"model": "meetings.meeting", "id": meeting.pk})
+    else:
+        meeting = Meeting.objects.visible_to(acting_user).get(pk=reviewed["topics"]["meeting"])
+
+    def add_topic(title: str):
+        if meeting.status == MeetingStatus.HELD:
+            topic = meetings.record_topic(acting_user=acting_user, meeting=meeting, title=title)
+        else:
+            topic = meetings.propose_topic(acting_user=acting_user, meeting=meeting, title=title)
+        created.append({"model": "meetings.topic", "id": topic.pk})
+        return topic
+
+    topics = {position: add_topic(item["title"]) for position, item in items}
+    general = None
+    for decision in decisions:
+        topic = topics.get(decision["topic"]) if decision["topic"] is not None else None
+        if topic is None:
+            if general is None:
+                general = add_topic(_("Decisions of the meeting"))
+            topic = general
+        owned = decision["lead"] is not None
+        made = meetings.record_decision(
+            acting_user=acting_user,
+            topic=topic,
+            title=decision["title"],
+            text=decision["text"],
+            kind=DecisionKind.NEW_MEASURES if owned else DecisionKind.INFORMATION,
+            lead=agencies[decision["lead"]["agency_id"]] if owned else None,
+            co_owners=[agencies[ref["agency_id"]] for ref in decision["co_owners"]],
+            due_on=datetime.date.fromisoformat(decision["due_on"]) if owned else None,
+        )
+        created.append({"model": "meetings.decision", "id": made.pk})
+    return created
+
+
 def commit(*, acting_user, document: IntakeDocument, reviewed: dict | None = None) -> IntakeDocument:
     """Create what the reviewed draft says, in one transaction, audited: the included agreements (ledger
     ``create_agreement``, the source file attached as ``source_document``), the measure tree under the chosen
-    agreement (ledger ``import_tree`` with leads, co-owners and deadlines), the included topics on the chosen meeting
-    (meetings ``propose_topic``). Refused (ValidationError listing every unresolved agency and every other problem,
-    nothing written) when anything is missing. Sets ``status`` committed, ``created``, ``committed_at``/``_by``.
+    agreement (ledger ``import_tree`` with leads, co-owners and deadlines), the included topics and decisions on the
+    chosen meeting or on the meeting recorded as held (see the module docstring). Refused (ValidationError listing
+    every unresolved agency and every other problem, nothing written) when anything is missing. Sets ``status``
+    committed, ``created``, ``committed_at``/``_by``.
     ``reviewed``, when given, replaces the stored reviewed draft (kept only if the commit succeeds)."""
     from yipanqi.ledger import services as ledger
     from yipanqi.ledger.models import Agreement
-    from yipanqi.meetings import services as meetings
-    from yipanqi.meetings.models import Meeting
 
     with transaction.atomic():
         _require_visible(acting_user, document)
@@ -910,12 +1171,7 @@ def commit(*, acting_user, document: IntakeDocument, reviewed: dict | None = Non
             )
             created += [{"model": "ledger.measure", "id": measure.pk} for measure in measures]
 
-        items = [item for item in reviewed["topics"]["items"] if item["include"]]
-        if items:
-            meeting = Meeting.objects.visible_to(acting_user).get(pk=reviewed["topics"]["meeting"])
-            for item in items:
-                topic = meetings.propose_topic(acting_user=acting_user, meeting=meeting, title=item["title"])
-                created.append({"model": "meetings.topic", "id": topic.pk})
+        created += _commit_meeting(acting_user, reviewed, agencies)
 
         _attach_source(acting_user, document, list(new_agreements.values()))
         before = snapshot(document, ["status"])

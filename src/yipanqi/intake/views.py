@@ -22,6 +22,7 @@ from django.db.models.functions import Length
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,7 +33,7 @@ from yipanqi.core.errors import Conflict
 from yipanqi.directory.forms import style_form
 from yipanqi.directory.models import Agency
 from yipanqi.ledger.models import Agreement, AgreementKind, AgreementStatus, Measure
-from yipanqi.meetings.models import Meeting, MeetingStatus, MinutesStatus, Topic
+from yipanqi.meetings.models import Decision, Meeting, MeetingSeries, MeetingStatus, MinutesStatus, Topic
 
 from . import review, services
 from .forms import (
@@ -40,7 +41,9 @@ from .forms import (
     AgreementForm,
     BatchForm,
     CircleForm,
+    DecisionForm,
     MeasuresTargetForm,
+    MeetingRecordForm,
     MentionForm,
     NodeForm,
     OwnersForm,
@@ -57,6 +60,7 @@ from .review import ReviewError
 PAGE_SIZE = 20
 AUTOCOMPLETE_LIMIT = 15
 MEETING_CHOICES = 50
+SERIES_CHOICES = 100
 AGREEMENT_CHOICES = 100
 MAX_DEPTH_CLASS = 5  # deeper items are indented as this deep (yq-depth-5)
 LIST_FIELDS = (
@@ -98,7 +102,9 @@ EVENT_KINDS = {
 CREATED_KINDS = {
     "ledger.agreement": gettext_lazy("Agreement"),
     "ledger.measure": gettext_lazy("Measure"),
+    "meetings.meeting": gettext_lazy("Meeting (recorded as held)"),
     "meetings.topic": gettext_lazy("Agenda topic"),
+    "meetings.decision": gettext_lazy("Decision"),
 }
 
 
@@ -450,18 +456,81 @@ def _target_value(reviewed: dict) -> str:
 
 
 def _meeting_choices(request, reviewed: dict) -> list[tuple[int, str]]:
-    """Meetings that still take topics: planned or with an open agenda, in the document's circle."""
+    """Meetings that take topics (planned, agenda open or closed) or were held, minutes not yet submitted, in the
+    document's circle: the held ones for minutes, the others for topics proposed."""
     meetings = (
         Meeting.objects.visible_to(request.user)
-        .filter(status__in=[MeetingStatus.PLANNED, MeetingStatus.AGENDA_OPEN])
-        .exclude(minutes_status=MinutesStatus.APPROVED)
+        .filter(
+            status__in=[
+                MeetingStatus.PLANNED,
+                MeetingStatus.AGENDA_OPEN,
+                MeetingStatus.AGENDA_CLOSED,
+                MeetingStatus.HELD,
+            ]
+        )
+        .exclude(minutes_status__in=[MinutesStatus.PENDING, MinutesStatus.APPROVED])
         .select_related("series")
-        .only("id", "title", "number", "starts_at", "series__title")
-        .order_by("starts_at", "id")
+        .only("id", "title", "number", "starts_at", "status", "series__title")
+        .order_by("-starts_at", "-id")
     )
     if reviewed.get("circle"):
         meetings = meetings.filter(series__circle_id=reviewed["circle"])
-    return [(m.pk, f"{m.display_title} · {m.starts_at:%Y-%m-%d}") for m in meetings[:MEETING_CHOICES]]
+    return [
+        (m.pk, f"{m.display_title} · {m.starts_at:%Y-%m-%d} · {m.get_status_display()}")
+        for m in meetings[:MEETING_CHOICES]
+    ]
+
+
+def _series_choices(request, reviewed: dict) -> list[tuple[int, str]]:
+    """The series a meeting may be recorded in: those the person sees, in the document's circle."""
+    series = MeetingSeries.objects.visible_to(request.user).only("id", "title").order_by("title", "id")
+    if reviewed.get("circle"):
+        series = series.filter(circle_id=reviewed["circle"])
+    return [(s.pk, s.title) for s in series[:SERIES_CHOICES]]
+
+
+def _record_form(request, reviewed: dict, draft: dict, agencies: dict[int, Agency]) -> dict:
+    """What the "record this meeting" form shows: the stored record, else the event's day and place."""
+    topics = reviewed.get("topics") if isinstance(reviewed.get("topics"), dict) else {}
+    record = topics.get("record") if isinstance(topics.get("record"), dict) else None
+    if record is not None:
+        host = agencies.get(record.get("host"))
+        return {
+            "recorded": True,
+            "series": record.get("series"),
+            "date": record.get("date") or "",
+            "place": record.get("place") or "",
+            "host": host.name if host else "",
+        }
+    event = draft.get("event") or {}
+    date = event.get("date") or ""
+    return {
+        "recorded": False,
+        "series": None,
+        "date": date if len(date) == 10 else "",
+        "place": event.get("place") or "",
+        "host": "",
+    }
+
+
+def _decision_rows(reviewed: dict, draft: dict, agencies: dict[int, Agency]) -> list[dict]:
+    by_span = _draft_by_span(draft.get("decisions"))
+    rows = []
+    for index, item in enumerate(review.decision_items(reviewed)):
+        proposed = by_span.get(tuple(item.get("span") or ()), {})
+        rows.append(
+            {
+                "index": index,
+                "item": item,
+                "include": item.get("include", True),
+                "span": _span_attr(item.get("span")),
+                "lead": _ref(item.get("lead"), agencies),
+                "co_owners": [_ref(ref, agencies) for ref in item.get("co_owners") or () if isinstance(ref, dict)],
+                "confidence": _percent(proposed.get("confidence")),
+                "warnings": list(proposed.get("warnings") or ()),
+            }
+        )
+    return rows
 
 
 def _topic_rows(reviewed: dict, draft: dict) -> list[dict]:
@@ -519,6 +588,9 @@ def _structure_context(request, document: IntakeDocument, **extra) -> dict[str, 
         "topics": _topic_rows(reviewed, draft),
         "meeting_choices": _meeting_choices(request, reviewed),
         "meeting_value": topics.get("meeting"),
+        "series_choices": _series_choices(request, reviewed),
+        "record": _record_form(request, reviewed, draft, agencies),
+        "decisions": _decision_rows(reviewed, draft, agencies),
         "figures": [{**f, "span_attr": _span_attr(f.get("span"))} for f in draft.get("figures") or ()],
         "declared": [
             {**c, "span_attr": _span_attr(c.get("span")), "matches": c.get("found") == c.get("count")}
@@ -742,6 +814,41 @@ def _edit_topic_meeting(request, document, reviewed):
     return review.set_topic_meeting(reviewed, data["meeting"]), ""
 
 
+def _edit_meeting_record(request, document, reviewed):
+    agencies = Agency.objects.visible_to(request.user)
+    form = MeetingRecordForm(request.POST, series_choices=_series_choices(request, reviewed), hosts=agencies)
+    data = _valid(form)
+    return (
+        review.set_meeting_record(
+            reviewed,
+            series_id=data["series"],
+            date=data["date"].isoformat(),
+            place=data["place"],
+            host=review.agency_ref(data["host"]),
+        ),
+        "",
+    )
+
+
+def _edit_decision(request, document, reviewed):
+    topics = reviewed.get("topics") if isinstance(reviewed.get("topics"), dict) else {}
+    data = _valid(DecisionForm(request.POST, topic_count=len(topics.get("items") or ())))
+    return (
+        review.update_decision(
+            reviewed, _index(request), include=data["include"], title=data["title"], topic=data["topic"]
+        ),
+        "",
+    )
+
+
+def _edit_decision_owners(request, document, reviewed):
+    data = _valid(OwnersForm(request.POST, queryset=_owner_agencies(request, reviewed)))
+    lead = review.agency_ref(data["lead"]) if data["lead"] else None
+    co_owners = [review.agency_ref(agency) for agency in data["co_owners"]]
+    due_on = data["due_on"].isoformat() if data["due_on"] else None
+    return review.set_decision_owners(reviewed, _index(request), lead=lead, co_owners=co_owners, due_on=due_on), ""
+
+
 EDITS = {
     "circle": _edit_circle,
     "mention": _edit_mention,
@@ -758,6 +865,9 @@ EDITS = {
     "owners": _edit_owners,
     "topic": _edit_topic,
     "topic-meeting": _edit_topic_meeting,
+    "meeting-record": _edit_meeting_record,
+    "decision": _edit_decision,
+    "decision-owners": _edit_decision_owners,
 }
 EDIT_ANCHORS = {
     "circle": "review-structure",
@@ -768,6 +878,9 @@ EDIT_ANCHORS = {
     "signatory-add": "panel-agreements",
     "topic": "panel-topics",
     "topic-meeting": "panel-topics",
+    "meeting-record": "panel-topics",
+    "decision": "panel-decisions",
+    "decision-owners": "panel-decisions",
 }
 
 
@@ -863,6 +976,20 @@ def _created_rows(request, document: IntakeDocument) -> list[dict]:
         .select_related("meeting__series")
         .only("id", "title", "meeting__id", "meeting__title", "meeting__number", "meeting__series__title")
     }
+    meetings = {
+        m.pk: m
+        for m in Meeting.objects.visible_to(user)
+        .filter(pk__in=wanted.get("meetings.meeting", []))
+        .select_related("series")
+        .only("id", "title", "number", "starts_at", "series__title")
+    }
+    decisions = {
+        d.pk: d
+        for d in Decision.objects.visible_to(user)
+        .filter(pk__in=wanted.get("meetings.decision", []))
+        .select_related("meeting__series")
+        .only("id", "title", "meeting__id", "meeting__title", "meeting__number", "meeting__series__title")
+    }
     rows = []
     for entry in document.created or ():
         if not isinstance(entry, dict):
@@ -880,6 +1007,20 @@ def _created_rows(request, document: IntakeDocument) -> list[dict]:
                 title=topic.title,
                 url=reverse("meetings:meeting", args=[topic.meeting_id]) + "#agenda",
                 extra=topic.meeting.display_title,
+            )
+        elif model == "meetings.meeting" and pk in meetings:
+            meeting = meetings[pk]
+            row.update(
+                title=meeting.display_title,
+                url=reverse("meetings:meeting", args=[pk]),
+                extra=f"{timezone.localtime(meeting.starts_at):%Y-%m-%d}",
+            )
+        elif model == "meetings.decision" and pk in decisions:
+            decision = decisions[pk]
+            row.update(
+                title=decision.title,
+                url=reverse("meetings:meeting", args=[decision.meeting_id]) + "#agenda",
+                extra=decision.meeting.display_title,
             )
         rows.append(row)
     return rows
@@ -904,6 +1045,7 @@ def document_result(request, pk: int):
             "agreement_count": counts.get("ledger.agreement", 0),
             "measure_count": counts.get("ledger.measure", 0),
             "topic_count": counts.get("meetings.topic", 0),
+            "decision_count": counts.get("meetings.decision", 0),
             "title": _("Committed: %(name)s") % {"name": _page_title(document)},
         },
     )

@@ -326,6 +326,39 @@ def schedule_meeting(
 
 
 @transaction.atomic
+def record_held_meeting(
+    *,
+    acting_user,
+    series: MeetingSeries,
+    starts_at: datetime,
+    host: Agency,
+    participant_agencies: Iterable[Agency] | None = None,
+    **fields,
+) -> Meeting:
+    """A meeting that has already taken place, entered afterwards (from its minutes or a report of it): numbered
+    after the series' last meeting, held by ``host``, status held at once, no agenda and no notifications. Its topics
+    are entered with ``record_topic`` and its decisions with ``record_decision``; the minutes follow as usual."""
+    series = MeetingSeries.objects.select_for_update(of=("self",)).select_related("circle").get(pk=series.pk)
+    if not (manages_series(acting_user, series) or acts_for(acting_user, host.pk, roles=(Role.LIAISON,))):
+        raise PermissionError(_("Only the series' coordinators and the host agency may record a meeting."))
+    if starts_at > timezone.now():
+        raise ValidationError({"starts_at": [_("A meeting recorded as held must have taken place already.")]})
+    number = (Meeting.objects.filter(series=series).aggregate(n=Max("number"))["n"] or 0) + 1
+    meeting = Meeting(series=series, number=number, starts_at=starts_at, host=host, **fields)
+    agencies = list(participant_agencies) if participant_agencies is not None else None
+    if agencies is None:
+        agencies = [seat.agency for seat in selectors.seats(series)]
+    _check_meeting(meeting, agencies, [])
+    meeting.status = MeetingStatus.HELD
+    meeting.held_at = timezone.now()
+    meeting.created_by = _user(acting_user)
+    meeting.save()
+    meeting.participant_agencies.set(agencies)
+    record_event(acting_user=acting_user, action="meetings.meeting.record_held", obj=meeting, after=snapshot(meeting))
+    return meeting
+
+
+@transaction.atomic
 def update_meeting(*, acting_user, meeting: Meeting, **changes) -> Meeting:
     unknown = set(changes) - set(MEETING_FIELDS)
     if unknown:
@@ -504,6 +537,56 @@ def propose_topic(
     topic.save()
     topic.measures.set(measures)
     record_event(acting_user=acting_user, action="meetings.topic.propose", obj=topic, after=snapshot(topic))
+    return topic
+
+
+@transaction.atomic
+def record_topic(
+    *,
+    acting_user,
+    meeting: Meeting,
+    title: str,
+    description: str = "",
+    measures: Iterable[Measure] = (),
+    agency: Agency | None = None,
+    outcome: str = TopicOutcome.CONCLUDED,
+    idempotency_key: str = "",
+) -> Topic:
+    """A topic the meeting discussed without it being on the agenda (临时动议), or entered afterwards from the
+    minutes: by those who run the meeting, once the agenda is closed and until the minutes are submitted; its outcome
+    is concluded unless said otherwise (an unfinished topic goes on to the next meeting)."""
+    meeting = _lock(meeting)
+    _require_runner(acting_user, meeting)
+    if idempotency_key:
+        existing = Topic.objects.filter(meeting=meeting, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    _require_status(meeting, MeetingStatus.AGENDA_CLOSED, MeetingStatus.HELD)
+    if meeting.minutes_status == MinutesStatus.PENDING:
+        raise Conflict(_("The minutes await approval: take them back to draft before changing this."))
+    if outcome not in (TopicOutcome.PENDING, TopicOutcome.CONCLUDED, TopicOutcome.UNFINISHED):
+        raise ValidationError({"outcome": [_("Choose concluded or unfinished.")]})
+    if agency is not None and agency.pk not in selectors.member_ids(meeting.series):
+        raise ValidationError({"agency": [_not_members_error(meeting.series, [agency])]})
+    measures = list(dict.fromkeys(measures))
+    _check_measures(meeting.series, measures, "measures")
+    position = (meeting.topics.aggregate(n=Max("position"))["n"] or 0) + 1
+    topic = Topic(
+        meeting=meeting,
+        position=position,
+        title=(title or "").strip(),
+        description=(description or "").strip(),
+        proposed_by_agency=agency,
+        proposed_by=_user(acting_user),
+        outcome=outcome,
+        idempotency_key=idempotency_key,
+    )
+    topic.full_clean(exclude=["measures", "carried_from"], validate_constraints=False)
+    topic.save()
+    topic.measures.set(measures)
+    record_event(acting_user=acting_user, action="meetings.topic.record", obj=topic, after=snapshot(topic))
+    if outcome == TopicOutcome.UNFINISHED:
+        _carry_over(meeting.series)
     return topic
 
 

@@ -71,7 +71,7 @@ def test_take_in_of_a_text_file_stores_the_file_the_text_the_draft_and_a_prefill
     assert document.file.name.startswith("intake/") and document.file.name.endswith(".txt")
     assert {"event", "agencies", "agreements", "measures", "topics", "figures", "warnings"} <= set(document.draft)
     assert document.reviewed == services.reviewed_from_draft(document.draft, None)
-    assert set(document.reviewed) == {"circle", "agreements", "measures", "topics"}
+    assert set(document.reviewed) == {"circle", "agreements", "measures", "topics", "decisions"}
     # The byline's date is the publication date when none is given.
     assert document.published == datetime.date(2021, 3, 2)
     assert document.draft["source"]["published"] == "2021-03-02"
@@ -242,8 +242,10 @@ def test_reviewed_from_draft_includes_every_agreement_with_its_parties_and_numbe
     }
     assert reviewed["topics"] == {
         "meeting": None,
+        "record": None,
         "items": [{"include": True, "title": "执行难问题", "span": [70, 75]}],
     }
+    assert reviewed["decisions"] == {"items": []}
 
 
 def test_reviewed_from_draft_guesses_the_circle_all_parties_share_and_targets_no_agreement_without_one(chengyu):
@@ -358,7 +360,7 @@ def test_save_review_stores_a_normalised_copy_and_audits_it(coordinator, chengyu
     assert saved.reviewed["measures"]["nodes"][0]["children"][0]["due_on"] == "2021-12-31"
     assert saved.status == DocumentStatus.ANALYSED
     event = AuditEvent.objects.get(action="intake.document.review")
-    assert event.after == {"agreements": 1, "measures": 5, "topics": 0}
+    assert event.after == {"agreements": 1, "measures": 5, "topics": 0, "decisions": 0}
     assert services.clean_review(saved.reviewed, acting_user=coordinator) == saved.reviewed  # stable
 
 
