@@ -246,6 +246,20 @@ class NodeForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=1000)
 
 
+class AddNodeForm(forms.Form):
+    """A new item of the measure tree: after the item (``where`` = after) or as its last child (under)."""
+
+    WHERE = (("after", _("after this item")), ("under", _("under this item")))
+
+    number = forms.CharField(label=_("Number"), max_length=30, required=False)
+    title = forms.CharField(label=_("Title"), max_length=1000)
+    where = forms.ChoiceField(label=_("Where"), choices=WHERE, initial="after")
+
+
+class MoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=(("up", _("Up")), ("down", _("Down"))))
+
+
 class SplitForm(forms.Form):
     """Where to cut an item: the title with one "|" put in, or a character position."""
 

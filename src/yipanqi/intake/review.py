@@ -453,6 +453,76 @@ def delete_node(reviewed: dict, path: str, *, keep_children: bool = False) -> di
     return result
 
 
+def move_node(reviewed: dict, path: str, *, up: bool) -> tuple[dict, str]:
+    """Swap the node with the sibling before it (``up``) or after it; returns the draft and the node's new path."""
+    result = copy.deepcopy(reviewed)
+    siblings, index = _locate(result, path)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(siblings):
+        raise ReviewError(
+            _("This item is already the first of its level.")
+            if up
+            else _("This item is already the last of its level.")
+        )
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    return result, ".".join([*path.split(".")[:-1], str(other)])
+
+
+_TRAILING_DIGITS = re.compile(r"^(.*?)(\d+)$")
+
+
+def suggest_number(reviewed: dict, path: str, *, as_child: bool) -> str:
+    """A number for an item added after the node at ``path`` ("一、2" → "一、3") or as its last child ("一" → "一.3"),
+    not yet used in the tree."""
+    if not path:
+        return _unused_number(reviewed, str(len(measure_nodes(reviewed)) + 1))
+    node = node_at(reviewed, path)
+    number = str(node.get("number") or "")
+    if as_child:
+        return _unused_number(reviewed, f"{number}.{len(node.get('children') or ()) + 1}" if number else "1")
+    match = _TRAILING_DIGITS.match(number)
+    wanted = f"{match.group(1)}{int(match.group(2)) + 1}" if match else (f"{number}-2" if number else "")
+    return _unused_number(reviewed, wanted) if wanted else ""
+
+
+def add_node(reviewed: dict, path: str, *, number: str, title: str, as_child: bool) -> tuple[dict, str]:
+    """A new item (no source span) after the node at ``path``, or as its last child; with ``path`` "" at the end of
+    the top level. Returns the draft and the new item's path."""
+    result = copy.deepcopy(reviewed)
+    number, title = (number or "").strip(), (title or "").strip()
+    if not title:
+        raise ReviewError(_("A new item needs a title."))
+    if number and any(node.get("number") == number for node in walk(result)):
+        raise ReviewError(_("Number %(number)s is used in the tree already.") % {"number": number})
+    node = {
+        "number": number,
+        "title": title,
+        "text": "",
+        "lead": None,
+        "co_owners": [],
+        "due_on": None,
+        "span": None,
+        "children": [],
+    }
+    if not path:
+        measures = result.setdefault("measures", {})
+        if not isinstance(measures, dict):
+            raise ReviewError(_("“%(path)s” is not an item of the measure tree.") % {"path": path})
+        nodes = measures.setdefault("nodes", [])
+        nodes.append(node)
+        return result, str(len(nodes) - 1)
+    siblings, index = _locate(result, path)
+    if as_child:
+        parent = siblings[index]
+        if parent.get("lead") or parent.get("co_owners"):
+            raise ReviewError(_("This item has owners: only items of the lowest level have them."))
+        children = parent.setdefault("children", [])
+        children.append(node)
+        return result, f"{path}.{len(children) - 1}"
+    siblings.insert(index + 1, node)
+    return result, ".".join([*path.split(".")[:-1], str(index + 1)])
+
+
 def set_owners(
     reviewed: dict, path: str, *, lead: dict | None, co_owners: list[dict], due_on: str | None = None
 ) -> dict:

@@ -311,9 +311,20 @@ def _own_number(written: str, position: int, depth: int) -> str:
     return chinese_numeral(position) if depth == 0 else str(position)
 
 
+_CJK_CHAR = r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”‘’《》]"
+_HALF_WIDTH_PUNCTUATION = re.compile(rf"(?<={_CJK_CHAR})([,:;!?()])|([,:;!?()])(?={_CJK_CHAR})")
+_FULL_WIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
+
+
+def chinese_punctuation(text: str) -> str:
+    """The analysis folds full-width punctuation to ASCII (NFKC); titles written to the ledger get it back where it
+    touches Chinese text ("建立机制,共享线索" → "建立机制，共享线索"; "1,000" stays)."""
+    return _HALF_WIDTH_PUNCTUATION.sub(lambda m: _FULL_WIDTH[m.group(1) or m.group(2)], text)
+
+
 def _title_and_text(text: str, limit: int) -> tuple[str, str]:
     """A title within ``limit`` characters and, when the text does not fit, the whole text."""
-    text = " ".join((text or "").split())
+    text = chinese_punctuation(" ".join((text or "").split()))
     if len(text) <= limit:
         return text, ""
     end = _SENTENCE_END.search(text)

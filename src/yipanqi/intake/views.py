@@ -38,6 +38,7 @@ from yipanqi.meetings.models import Decision, Meeting, MeetingSeries, MeetingSta
 from . import review, services
 from .forms import (
     AGENCY_INPUT_NAMES,
+    AddNodeForm,
     AgreementForm,
     BatchForm,
     CircleForm,
@@ -45,6 +46,7 @@ from .forms import (
     MeasuresTargetForm,
     MeetingRecordForm,
     MentionForm,
+    MoveForm,
     NodeForm,
     OwnersForm,
     SignatoryForm,
@@ -275,6 +277,9 @@ class NodeRow:
     confidence: float | None = None
     warnings: list[str] = field(default_factory=list)
     is_open: bool = False
+    last: bool = False
+    next_number: str = ""  # proposed numbers for an item added after this one, or under it (open rows only)
+    child_number: str = ""
 
     @property
     def depth_class(self) -> str:
@@ -396,8 +401,12 @@ def _node_rows(reviewed: dict, draft: dict, agencies: dict[int, Agency], open_pa
                     confidence=_percent(proposed.get("confidence")),
                     warnings=list(proposed.get("warnings") or ()),
                     is_open=path == open_path,
+                    last=index == len(nodes) - 1,
                 )
             )
+            if path == open_path:
+                rows[-1].next_number = review.suggest_number(reviewed, path, as_child=False)
+                rows[-1].child_number = review.suggest_number(reviewed, path, as_child=True)
             visit(node.get("children"), path, depth + 1)
 
     visit(review.measure_nodes(reviewed), "", 0)
@@ -786,6 +795,21 @@ def _edit_split(request, document, reviewed):
     )
 
 
+def _edit_move(request, document, reviewed):
+    data = _valid(MoveForm(request.POST))
+    return review.move_node(reviewed, _path(request), up=data["direction"] == "up")
+
+
+def _edit_add(request, document, reviewed):
+    path = request.POST.get("path", "")
+    if path:
+        review.parse_path(path)
+    data = _valid(AddNodeForm(request.POST))
+    return review.add_node(
+        reviewed, path, number=data["number"], title=data["title"], as_child=data["where"] == "under"
+    )
+
+
 def _edit_delete(request, document, reviewed):
     return review.delete_node(reviewed, _path(request)), ""
 
@@ -861,6 +885,8 @@ EDITS = {
     "merge": _edit_merge,
     "split": _edit_split,
     "delete": _edit_delete,
+    "move": _edit_move,
+    "add": _edit_add,
     "ungroup": _edit_ungroup,
     "owners": _edit_owners,
     "topic": _edit_topic,

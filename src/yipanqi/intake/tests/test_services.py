@@ -648,3 +648,17 @@ def test_discard_sets_a_document_aside_once_and_then_it_cannot_be_committed(owne
         services.save_review(acting_user=owner, document=document, reviewed=_reviewed(chengyu))
     with transaction.atomic():  # the document file stays for the trail
         assert IntakeDocument.objects.get(pk=document.pk).file.storage.exists(document.file.name)
+
+
+@pytest.mark.parametrize(
+    "folded, written",
+    [
+        ("建立机制,共享线索;完善流程", "建立机制，共享线索；完善流程"),
+        ("议定:(一)试点", "议定：（一）试点"),
+        ("审结案件1,000件", "审结案件1,000件"),
+        ("Article 3, clause (a)", "Article 3, clause (a)"),
+        ("“一站式”,多元解纷", "“一站式”，多元解纷"),
+    ],
+)
+def test_titles_get_chinese_punctuation_back(folded, written):
+    assert services.chinese_punctuation(folded) == written

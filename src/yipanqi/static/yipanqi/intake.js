@@ -104,6 +104,22 @@
     linkedItems(piece).forEach(function (el) { el.classList.add("yq-linked"); });
   });
 
+  // Adding an item: the number proposed follows the choice "after this item" / "under this item", unless typed.
+  document.addEventListener("change", function (event) {
+    var radio = event.target;
+    if (!radio.matches || !radio.matches(".node-add-form input[name=where]")) {
+      return;
+    }
+    var number = radio.form.querySelector("input[name=number]");
+    if (!number || !number.dataset.after) {
+      return;
+    }
+    var proposed = [number.dataset.after, number.dataset.under];
+    if (!number.value || proposed.indexOf(number.value) !== -1) {
+      number.value = radio.value === "under" ? number.dataset.under : number.dataset.after;
+    }
+  });
+
   document.addEventListener("mouseout", function (event) {
     var piece = event.target.closest ? event.target.closest("#source-text mark[data-start]") : null;
     if (piece && !(event.relatedTarget && piece.contains(event.relatedTarget))) {
