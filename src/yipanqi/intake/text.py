@@ -27,6 +27,33 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+# Variant characters OpenCC's t2s leaves as they are (Hong Kong and older printing forms: 擧行, 保衞, 値班), and the
+# corner quotation marks of Hong Kong, Macao and Taiwan texts (「」『』), folded one to one, so that offsets keep.
+VARIANTS = str.maketrans(
+    {
+        "擧": "举",
+        "衞": "卫",
+        "値": "值",
+        "囘": "回",
+        "鬭": "斗",
+        "衹": "只",
+        "祇": "只",
+        "彊": "强",
+        "甯": "宁",
+        "粧": "妆",
+        "蔴": "麻",
+        "敍": "叙",
+        "敘": "叙",
+        "緖": "绪",
+        "「": "“",
+        "」": "”",
+        "『": "‘",
+        "』": "’",
+    }
+)
+TRADITIONAL_VARIANTS = frozenset(chr(code) for code in VARIANTS) - frozenset("「」『』")
+
+
 @dataclass
 class Line:
     """One non-empty line of ``Text.simple``: ``start``/``end`` offsets (stripped of surrounding blanks),
@@ -76,7 +103,11 @@ def prepare(original: str) -> Text:
     folded, folded_map = _nfkc_with_map(original)
     simple = _t2s().convert(folded) if not folded.isascii() else folded
     simple_map = folded_map if len(simple) == len(folded) else _align(folded, simple, folded_map)
-    text = Text(original=original, simple=simple, to_original=simple_map, traditional=simple != folded)
+    traditional = simple != folded
+    if not simple.isascii():
+        traditional = traditional or not TRADITIONAL_VARIANTS.isdisjoint(simple)
+        simple = simple.translate(VARIANTS)
+    text = Text(original=original, simple=simple, to_original=simple_map, traditional=traditional)
     text.lines = split_lines(simple)
     return text
 

@@ -632,6 +632,7 @@ class _LineScanner:
             return None
         group_end = q
         q = self.skip_remark(q)
+        q = self.skip_plural(q, len(items))
         count = None
         match = names.COUNT_WORD.match(s, q)
         if match:
@@ -642,6 +643,8 @@ class _LineScanner:
                 q += len(area)
                 break
         word = names.agency_word_at(s, q)
+        if word is not None and word.collective and circle is None and len(items) < 2 and count is None:
+            word = None  # "上海市检察机关": a region's system, no agency
         if word is None:
             if circle is not None:
                 self.region_mention(p, group_end, self.circle_regions(circle), group=True)
@@ -691,6 +694,17 @@ class _LineScanner:
 
     def circle_regions(self, circle: CircleInfo) -> list[RegionInfo]:
         return [self.index.regions[code] for code in circle.regions if code in self.index.regions]
+
+    def skip_plural(self, q: int, regions: int) -> int:
+        """ "浙江、福建、广东等省公安厅": after a list of regions, "等" (and the level it names) before the agency
+        word; each region of the list has its agency."""
+        s = self.s
+        if regions < 2 or not s.startswith("等", q):
+            return q
+        after = q + 1
+        if after < self.n and (s[after] in names.PLACEHOLDERS or s[after] == "地"):
+            after += 1
+        return after if names.agency_word_at(s, after) is not None else q
 
     def skip_remark(self, q: int) -> int:
         """A short remark in parentheses between regions and their agency word: 沪苏浙皖(以下简称四地)政法委."""
@@ -805,6 +819,7 @@ class _Resolver:
         self.scan = scan
         self.region_starts = [mention.start for mention in scan.regions]
         self.dominant = self._dominant_provinces()
+        self.dominant_below = self._dominant_regions_below_provinces()
 
     def _dominant_provinces(self) -> list[str]:
         counts: dict[str, int] = {}
@@ -817,6 +832,21 @@ class _Resolver:
                 province = provinces.pop()
                 counts[province] = counts.get(province, 0) + 1
                 first.setdefault(province, mention.start)
+        return sorted(counts, key=lambda code: (-counts[code], first[code]))
+
+    def _dominant_regions_below_provinces(self) -> list[str]:
+        """The cities and counties the text names (each written out, not a short name alone), most named first: the
+        region of "市中院", "市检察院" when no paragraph names one ("南昌市中级人民法院 … 在市中院召开")."""
+        counts: dict[str, int] = {}
+        first: dict[str, int] = {}
+        for mention in self.scan.regions:
+            if mention.group or mention.weak or len(mention.regions) != 1:
+                continue
+            region = mention.regions[0]
+            if region.level == "province":
+                continue
+            counts[region.code] = counts.get(region.code, 0) + 1
+            first.setdefault(region.code, mention.start)
         return sorted(counts, key=lambda code: (-counts[code], first[code]))
 
     def pick_region(self, candidates, word: AgencyWord | None, level_hint: str | None = None):
@@ -877,6 +907,9 @@ class _Resolver:
         return [self.ref(raw, None, 0, type_=raw.guessed_type)]
 
     def _resolve_unknown(self, raw: _Raw) -> list[AgencyRef]:
+        simple = self.text.simple
+        if raw.start > 0 and simple[raw.start - 1] == "“" and simple.startswith("”", raw.end):
+            return []  # a quoted name ("“广州微法院”小程序"): a product or a brand, no agency
         region = raw.regions[0] if raw.regions else None
         return [self.ref(raw, None, 0, region=region, type_=raw.guessed_type)]
 
@@ -935,6 +968,9 @@ class _Resolver:
         for province in self.dominant:
             if province in self.index.regions:
                 yield self.index.regions[province], CONFIDENCE_DOMINANT
+        for code in self.dominant_below:
+            if code in self.index.regions:
+                yield self.index.regions[code], CONFIDENCE_DOMINANT
 
     def _resolve_context(self, raw: _Raw, excluded: set[int]) -> list[AgencyRef]:
         allowed = names.PLACEHOLDERS.get(raw.placeholder)
@@ -986,12 +1022,34 @@ def _mentions(index: AgencyIndex, text, scan: _Scan) -> list[tuple[int, int, Age
     for raw in scan.raws:
         if raw.kind != "context":
             mentions.extend((raw.start, raw.end, ref) for ref in resolver.resolve(raw))
+    named_first = sorted(mentions, key=lambda mention: (mention[0], mention[1]))
     for raw in scan.raws:
         if raw.kind == "context":
-            named = {ref.agency_id for s, e, ref in mentions if raw.sentence <= s and e <= raw.sentence_end}
+            named = _coordinated(text.simple, named_first, raw)
             mentions.extend((raw.start, raw.end, ref) for ref in resolver.resolve(raw, excluded=named))
     mentions.sort(key=lambda mention: (mention[0], mention[1]))
     return mentions
+
+
+COORDINATING = re.compile(r"[\s,、与和及同跟以及]*")
+
+
+def _coordinated(simple: str, mentions: list[tuple[int, int, AgencyRef]], raw: _Raw) -> set[int]:
+    """The agencies named in a list with the guess ``raw`` ("我省公安厅与贵州省公安厅", "A、B和省高院"): the guess is
+    none of them. An agency named elsewhere in the sentence may be the one meant ("南昌市中级人民法院…在市中院召开")."""
+    inside = [mention for mention in mentions if raw.sentence <= mention[0] and mention[1] <= raw.sentence_end]
+    found: set[int] = set()
+    for side in (reversed([m for m in inside if m[1] <= raw.start]), [m for m in inside if m[0] >= raw.end]):
+        edge, last = (raw.start, raw.end), None
+        for start, end, ref in side:
+            if (start, end) != last:  # the regions of one mention ("川渝两地法院") share its span
+                gap = (end, edge[0]) if end <= edge[0] else (edge[1], start)
+                if gap[0] > gap[1] or not COORDINATING.fullmatch(simple, *gap):
+                    break
+                edge, last = (min(edge[0], start), max(edge[1], end)), (start, end)
+            if ref.agency_id is not None:
+                found.add(ref.agency_id)
+    return found
 
 
 def _copy(ref: AgencyRef) -> AgencyRef:

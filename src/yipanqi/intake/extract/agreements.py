@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from ..draft import AgencyRef, Agreement
 from . import agencies
-from .dates import DateMention, find_dates
+from .dates import DateMention, find_dates, headline
 
 # ---------------------------------------------------------------------------------------------------------------
 # Titles and kinds
@@ -47,8 +47,11 @@ _NOT_AGREEMENT = re.compile(
     r"(?:^中华人民共和国.*法$"  # laws
     r"|(?<![办方做想说用手技])法(?:典)?$|(?:条例|宪法|法案|司法解释)$"
     r"|(?<![通简情汇年公捷喜])报$|(?:杂志|周刊|月刊|期刊|画刊|文摘)$"  # newspapers and periodicals
-    r"|(?:全集|选集|文集|文选|读本|词典|辞典|年鉴|丛书|教材|教程|谈治国理政|语录))"  # books
+    r"|(?:全集|选集|文集|文选|读本|词典|辞典|年鉴|丛书|教材|教程|谈治国理政|语录)"  # books
+    r"|(?:白皮书|蓝皮书|报告|状况|典型案例|案例选|案例集)$)"  # reports and case collections
 )
+# Written right after a title: what the title names is a report ("《…状况(2023年)》白皮书").
+_REPORT_AFTER = re.compile(r"\s*(?:白皮书|蓝皮书|报告|年报)")
 _TRAILING_NOTE = re.compile(r"\s*[(][^()]{1,10}[)]$")  # "(试行)", "(草案)"
 
 
@@ -267,8 +270,13 @@ def find(context) -> list[Agreement]:
                     aliases.setdefault(alias.group("alias").strip(), title)
             mentions.extend(_quoted_mentions(context, lines, line_index, group, dates))
         mentions.extend(_described_mentions(context, lines, line_index, covered, dates))
+    own = _own_agreement(context, lines, dates)
+    if own is not None:
+        mentions.append(own)
     mentions.sort(key=lambda mention: mention.start)
-    return _merge(context, mentions, aliases)
+    title = headline(context)
+    headline_end = context.text.span(0, title[2])[1] if title else 0
+    return _absorb_descriptions(_merge(context, mentions, aliases), headline_end)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -282,7 +290,7 @@ def _title_groups(simple: str, start: int, end: int) -> list[list[tuple[str, int
     for match in _TITLE.finditer(simple, start, end):
         title = (match.group("angle") or match.group("single") or match.group("quoted") or "").strip()
         quoted_only = match.group("quoted") is not None
-        if not is_agreement_title(title):
+        if not is_agreement_title(title) or _REPORT_AFTER.match(simple, match.end()):
             previous_end = -1
             continue
         item = (_SPACES.sub(" ", title), match.start(), match.end(), quoted_only)
@@ -764,17 +772,22 @@ def _date_for(context, lines, line_index: int, position: int, dates: list[DateMe
         told += simple[lines[announcing].start : lines[announcing].end]
     if not _EVENT_WORDS.search(told):
         return "", []
-    for index in range(line_index - 1, -1, -1):
-        earlier = lines[index]
-        if not _EVENT_WITH_DATE.search(earlier.text):
-            continue
-        in_line = [
-            date
-            for date in dates
-            if earlier.start <= date.start < earlier.end and date.date and not date.vague and not date.in_title
-        ]
-        if in_line:
-            return in_line[-1].date, [_("Date taken from an earlier paragraph.")]
+    for precisions in (("day",), ("day", "month", "year")):  # the meeting's day before a month it reports on
+        for index in range(line_index - 1, -1, -1):
+            earlier = lines[index]
+            if not _EVENT_WITH_DATE.search(earlier.text):
+                continue
+            in_line = [
+                date
+                for date in dates
+                if earlier.start <= date.start < earlier.end
+                and date.date
+                and not date.vague
+                and not date.in_title
+                and date.precision in precisions
+            ]
+            if in_line:
+                return in_line[-1].date, [_("Date taken from an earlier paragraph.")]
     return "", []
 
 
@@ -852,3 +865,133 @@ def _compatible(existing: list[AgencyRef], new: list[AgencyRef]) -> bool:
 
 def _key(ref: AgencyRef):
     return ("id", ref.agency_id) if ref.agency_id else ("text", ref.name or ref.text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The document itself: an agreement's or minutes' own text
+
+# "甲方：湖北省宜昌市人民检察院", "乙方（盖章）：…": a party defined at the top or signing at the end.
+_PARTY_DEFINITION = re.compile(
+    r"^(?P<role>[甲乙丙丁戊己庚辛])方\s*(?:\([^()]{0,6}\))?\s*[:]\s*(?P<name>\S.{1,40}?)\s*$"
+)
+_OWN_TITLE_MAX = 60
+_SIGNING_DATE = re.compile(r"(?:签订|签署|签约|签字)(?:日期|时间)|日期\s*:")
+HEADER_LINES = 4  # lines at the top that may hold the issuing agencies and the title
+_HEADLINE_VERB = re.compile(r"签署|签订|签定|签约|共签|会签|缔结|召开|举行|举办|发布|印发|出台|审议|通过")
+
+
+def _own_agreement(context, lines, dates: list[DateMention]) -> _Mention | None:
+    """The text is itself an agreement or minutes: its title (the first line, after a line of issuing agencies)
+    ends like one ("…检察协作协议", "…联席会议纪要"). The parties are those defined as 甲方 / 乙方 …, else the
+    agencies of the header line, else those that held the meeting told of; the date is the signing date at the end,
+    else the first date of the text."""
+    title_line = None
+    header: list[AgencyRef] = []
+    for index, line in enumerate(lines[:HEADER_LINES]):
+        refs = _refs_within(context, line.start, line.end)
+        if refs and _only_agencies(context, line, refs):
+            header.extend(refs)
+            continue
+        text = line.text.strip()
+        if (
+            len(text) <= _OWN_TITLE_MAX
+            and "。" not in text
+            and not text.startswith("《")
+            and not _HEADLINE_VERB.search(text)  # a news headline: "…签署…协议"
+            and is_agreement_title(text)
+            and kind_of(text) in ("cooperation", "framework", "memorandum", "minutes")
+        ):
+            title_line = (index, line)
+        break
+    if title_line is None:
+        return None
+    index, line = title_line
+    title = _SPACES.sub(" ", line.text.strip())
+    defined, seen_roles = [], set()
+    for other in lines:
+        match = _PARTY_DEFINITION.match(other.text)
+        if not match or match.group("role") in seen_roles:
+            continue
+        seen_roles.add(match.group("role"))
+        start = other.start + match.start("name")
+        end = other.start + match.end("name")
+        found = [ref for ref in _refs_within(context, start, end) if ref.agency_id] or [
+            _resolve_name(context, match.group("name"), start, end)
+        ]
+        defined.extend(_copy(ref) for ref in found[:1])
+    if not defined and not header and kind_of(title) != "minutes":
+        return None  # an agreement's text defines its parties; minutes may leave them to the meeting told of
+    mention = _Mention(title=title, start=line.start, end=line.end, quoted=True)
+    if defined:
+        mention.parties, mention.action = _unique(defined), "签署"
+    elif header:
+        mention.parties, mention.action = _unique([_copy(ref) for ref in header if ref.agency_id]), "形成"
+    else:
+        mention.parties = _meeting_parties(context, lines, min(index + 2, len(lines) - 1), lines[-1].end)
+        mention.action = "形成" if mention.parties else ""
+    mention.date = _own_date(context, lines, dates)
+    mention.confidence = 0.9 if len(mention.parties) >= 2 and mention.date else 0.7
+    if not mention.date:
+        mention.date_warnings.append(_("The date of the agreement was not found."))
+    return mention
+
+
+def _only_agencies(context, line, refs: list[AgencyRef]) -> bool:
+    """Whether a line is nothing but agency names (an issuing header: "南昌市中级人民法院 南昌市人民检察院")."""
+    original = context.text.original
+    start, end = context.text.span(line.start, line.end)
+    rest = original[start:end]
+    for ref in sorted(refs, key=lambda ref: -(ref.span[1] - ref.span[0])):
+        rest = rest.replace(original[ref.span[0] : ref.span[1]], " ")
+    return not re.sub(r"[\s、,，和与及]", "", rest)
+
+
+def _own_date(context, lines, dates: list[DateMention]) -> str:
+    """The signing date of the document: on a "签订日期" line or in its last lines, else its first dated day."""
+    resolved = [date for date in dates if date.date and not date.vague and not date.in_title]
+    for line in reversed(lines[-4:]):
+        in_line = [date for date in resolved if line.start <= date.start < line.end and date.precision == "day"]
+        if in_line and (_SIGNING_DATE.search(line.text) or len(line.text) <= 20):
+            return in_line[-1].date
+    days = [date for date in resolved if date.precision == "day"]
+    return days[0].date if days else ""
+
+
+def _absorb_descriptions(found: list[Agreement], headline_end: int) -> list[Agreement]:
+    """An agreement only described ("…签署跨域司法协作框架协议" in the headline) that names one the text quotes
+    ("《粤闽两省法院跨域诉讼服务协作框架协议》") is that one: described in the headline with the quoted one's kind,
+    or its title a shortening of the quoted one's ("长江中游生态检察协作协议")."""
+    quoted = [agreement for agreement in found if agreement.quoted]
+    kept = []
+    for agreement in found:
+        target = None
+        if not agreement.quoted:
+            shortened = [other for other in quoted if _is_shortening(agreement.title, other.title)]
+            in_headline = agreement.span[1] <= headline_end
+            same_kind = [other for other in quoted if other.kind == agreement.kind] if in_headline else []
+            target = next(iter(shortened or same_kind), None)
+        if target is None:
+            kept.append(agreement)
+            continue
+        if not target.parties:
+            target.parties = agreement.parties
+            target.warnings = [w for w in target.warnings if w != _("The parties could not be found.")]
+        target.date = target.date or agreement.date
+        target.confidence = max(target.confidence, min(agreement.confidence, 0.9))
+    return kept
+
+
+_GENERIC_ENDING = re.compile(r"(?:战略)?(?:合作)?(?:框架)?(?:协议书?|协定|备忘录|纪要)$")
+
+
+def _is_shortening(short: str, full: str) -> bool:
+    """Whether ``short`` is ``full`` with words left out: its characters in order, the ending the same, and more
+    than a generic name ("合作协议" shortens no title)."""
+    if len(short) >= len(full) or short[-2:] != full[-2:] or len(_GENERIC_ENDING.sub("", short)) < 4:
+        return False
+    position = 0
+    for char in short:
+        position = full.find(char, position) + 1
+        if position == 0:
+            return False
+    return True

@@ -92,7 +92,7 @@ DATE_PATTERN = re.compile(
     # 2020-09-23, 2020/9/23, 2020.09.23
     r"(?<![\d.])(?P<num_y>\d{4})[-/.](?P<num_m>\d{1,2})[-/.](?P<num_d>\d{1,2})(?![\d.])"
     # [2020年]9月[23日][上旬] [— [2020年][10月]2日]
-    rf"|(?<!\d)(?:(?P<y>{_YEAR})年)?(?P<m>{_MONTH})月份?"
+    rf"|(?<!\d)(?<!\d至)(?<!\d到)(?<!\d-)(?<!\d—)(?<!\d~)(?:(?P<y>{_YEAR})年)?(?P<m>{_MONTH})月份?"
     rf"(?:(?P<d>{_DAY})[日号]|(?P<d_bare>\d{{1,2}}|{_CN_DAY})(?={_SEP}))?(?P<part>{_PART_OF_MONTH})?"
     rf"(?:(?P<sep>{_SEP})(?:(?:(?P<y2>{_YEAR})年)?(?P<m2>{_MONTH})月(?:(?P<d2m>{_DAY})[日号])?|(?P<d2>{_DAY})[日号]))?"
     # 去年11月, 今年4月1日, 明年
@@ -546,7 +546,7 @@ _MEETING_NOUN = (
     r"(?!纪要|精神|室|材料)"
 )
 KIND_PATTERNS = {
-    "签约": re.compile(r"签署|签订|签约|签定|共签|缔结"),
+    "签约": re.compile(r"签署|签订|签约|签定|共签|会签|缔结"),
     "会议": re.compile(
         rf"(?:召开|举行|举办|主持召开)[^，,。；;]{{0,40}}?{_MEETING_NOUN}|{_MEETING_NOUN}[^，,。；;]{{0,30}}?(?:召开|举行|举办|开幕)"
     ),
@@ -554,12 +554,18 @@ KIND_PATTERNS = {
     "发布": re.compile(r"发布|印发|出台|公布|颁布"),
 }
 _FUTURE = re.compile(r"将于|将要|即将|还将|拟于|拟|计划|准备|将")
+# A news dateline before the lead's date: "【大公报讯】记者某某广州报道:", "本报讯(记者 某某)", "新华社北京6月8日电".
+_DATELINE = re.compile(
+    r"\s*(?:[【\[][^】\]]{1,20}[】\]])?\s*(?:[^,。;:!?]{0,30}?(?:讯|电|报道)\s*(?:\([^()]{0,20}\))?\s*:?)?\s*"
+)
 _BACKGROUND = re.compile(r"以来|此前|曾经|先后|历届|迄今")
 _PLACE_STOP = r"[^\s，,。、；;：:“”《》()（）!！?？]"
 PLACE_PATTERNS = [
-    re.compile(rf"在(?P<place>{_PLACE_STOP}{{1,12}}?)(?:主持)?(?:召开|举行|举办|开幕|签署|签订|开展|进行)"),
+    re.compile(rf"在(?P<place>{_PLACE_STOP}{{1,12}}?)(?:主持)?(?:召开|举行|举办|开幕|签署|签订|会签|开展|进行)"),
+    # 赴浙江省杭州市、绍兴市考察: a list of places
     re.compile(
-        rf"赴(?P<place>{_PLACE_STOP}{{1,10}}?)(?:开展|进行|参加|出席|学习|考察|调研|走访|参观|交流|对接|洽谈|签署|签订)"
+        rf"赴(?P<place>{_PLACE_STOP}{{1,10}}?(?:、{_PLACE_STOP}{{1,10}}?)*)"
+        r"(?:开展|进行|参加|出席|学习|考察|调研|走访|参观|交流|对接|洽谈|签署|签订)"
     ),
     re.compile(rf"(?:来到|前往|抵达)(?P<place>{_PLACE_STOP}{{1,10}}?)(?=[，,。；;]|$)"),
 ]
@@ -589,10 +595,10 @@ def _kind_in(text: str) -> tuple[str, int] | None:
 def headline(context) -> tuple[str, int, int] | None:
     """The first content line when it reads as a headline (short, not a sentence), skipping the date, byline and
     site-name lines above it; None when the text starts straight with a paragraph."""
-    agency_lines = {(start, end) for start, end, _ref in getattr(context, "agency_spans", [])}
+    agency_spans = getattr(context, "agency_spans", [])
     for line in context.text.content():
         text = line.text.strip(" •·*-")
-        if not text or _NOT_HEADLINE.search(text) or (line.start, line.end) in agency_lines:
+        if not text or _NOT_HEADLINE.search(text) or _only_agency_names(line, agency_spans):
             continue
         if DATE_PATTERN.fullmatch(text):
             continue
@@ -600,6 +606,18 @@ def headline(context) -> tuple[str, int, int] | None:
             return text, line.start, line.end
         return None
     return None
+
+
+def _only_agency_names(line, agency_spans) -> bool:
+    """Whether ``line`` holds nothing but agency names: the issuing agencies above a document's title ("南昌市中级人民
+    法院 南昌市人民检察院"), no headline."""
+    chars = list(line.text)
+    found = False
+    for start, end, _ref in agency_spans:
+        if line.start <= start and end <= line.end:
+            chars[start - line.start : end - line.start] = " " * (end - start)
+            found = True
+    return found and not re.sub(r"[\s、,和与及]", "", "".join(chars))
 
 
 def _place_in(text: str) -> str:
@@ -653,7 +671,7 @@ def _candidates(context, mentions: list[DateMention], reference, headline_kind: 
             score -= 1.5
         if _BACKGROUND.search(sentence.text):
             score -= 0.5
-        if mention.start - sentence.start <= 2:
+        if mention.start - sentence.start <= 2 or _DATELINE.fullmatch(sentence.text[: mention.start - sentence.start]):
             score += 0.3
         if headline_kind and kind == headline_kind:
             score += 2

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from ..draft import DeclaredCount, Figure, Measure
 from .dates import chinese_number, find_dates
+from .names import AGENCY_LIKE
 
 _AR = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _CN = r"[〇零一二两三四五六七八九十百千万亿]+"
@@ -34,7 +35,7 @@ _APPROXIMATE_BEFORE = r"将近|接近|大约|超过|近|约|逾|超"
 _APPROXIMATE_AFTER = r"以上|左右|上下|余|多"
 # Measure words, longest first; what counts a thing, not a span of time.
 _UNITS = (
-    r"个百分点|百分点|人次|件次|户次|平方公里|平方米|公里|千米|%|‰|"
+    r"个百分点|百分点|人次|件次|户次|批次|平方公里|平方米|公里|千米|%|‰|"
     r"个|件|条|项|家|名|人|次|起|宗|份|篇|类|批|场|所|户|元|台|套|部|处|辆|吨|米|亩|位|支|张|本|册|笔|例|座|间|艘|架|枚|"
     r"届|期|轮|组|队|种|首"
 )
@@ -218,6 +219,8 @@ def _noun_after(text: str) -> str:
     for pair in _posseg().lcut(text):
         if pair.flag in _STOP_FLAGS or pair.word in _CUT_WORDS:
             break
+        if pair.flag == "v" and words and words[-1].flag.startswith(("n", "j")):
+            break  # the noun's own verb follows: "21个中级人民法院接入…" → 中级人民法院
         words.append(pair)
     while words and not (
         words[-1].flag.startswith(("n", "j")) or words[-1].flag == "vn" or _DOMAIN_NOUNS.search(words[-1].word)
@@ -226,10 +229,35 @@ def _noun_after(text: str) -> str:
     return "".join(pair.word for pair in words)[:12]
 
 
+# Words between a noun and its number ("判赔金额共计5.6亿元", "满意率达98.6%", "案件已有37件"): not part of the noun.
+_LINKING_WORDS = re.compile(
+    r"(?:已经有|已有|共有|还有|只有|仅有|已达到|已达|达到|高达|多达|共计|累计|合计|总计|共|计|达|为|是|有|约|近|超过|逾|分别|均|已|了)+$"
+)
+# A change ("同比上升12.3%", "较去年下降3.2个百分点"): the figure counts the change, as the text words it.
+_CHANGE_BEFORE = re.compile(
+    r"(?:同比|环比|比上年同期|较上年同期|比上年|比去年|较上年|较去年|比上一年|较上一年)(?:分别)?"
+    r"(?P<change>上升|增长|增加|下降|减少|降低|提高|提升|下滑|回落|上涨|下跌)了?(?:约|近|超过)?$"
+)
+_CLOSING_QUOTE_NAME = re.compile(r"“(?P<name>[^“”]{2,14})”$")
+# A figure right after another ("156件312人"): the same things counted another way.
+_AFTER_FIGURE = re.compile(rf"\d(?:{_UNITS})$")
+
+
 def _noun_before(text: str) -> str:
     """The noun phrase that ends ``text``: from the last punctuation, number or cut word ("互相推送各类数据" → 数据),
     without the verb of a longer object ("审结涉沪苏浙企业民商事案件" → 涉沪苏浙企业民商事案件; "协破案件",
-    "受托执行案件" stay), at most 12 characters in whole words."""
+    "受托执行案件" stay) or the linking words before the number ("判赔金额共计" → 判赔金额), a quoted name ("建成
+    “枫桥式公安派出所”218个") as it is; at most 12 characters in whole words. A year-on-year change counts the change
+    ("同比上升12.3%" → 上升)."""
+    change = _CHANGE_BEFORE.search(text[-12:])
+    if change:
+        return change.group("change")
+    if _AFTER_FIGURE.search(text[-4:]):
+        return ""
+    text = _LINKING_WORDS.sub("", text)
+    quoted = _CLOSING_QUOTE_NAME.search(text[-16:])
+    if quoted:
+        return quoted.group("name")
     text = re.split(rf"[{re.escape(_PUNCTUATION)}“”《》\s\d%]", text[-24:])[-1]
     if not text:
         return ""
@@ -397,6 +425,8 @@ def _declared_in(context) -> list[tuple[DeclaredCount, tuple[int, int]]]:
                 unit, of = match.group("unit") or "", match.group("of")
             else:
                 unit, phrase, noun = match.group("unit2"), match.group("phrase"), match.group("of2")
+                if AGENCY_LIKE.search(phrase):
+                    continue  # "21个中级人民法院接入…平台": agencies counted, no declaration
                 of = noun if ("的" in phrase or len(phrase) > 4) else phrase + noun
             start, end = line.start + match.start(), line.start + match.end()
             item = DeclaredCount(text=match.group(0), span=context.text.span(start, end), count=count, unit=unit, of=of)
@@ -500,8 +530,12 @@ def declared_counts(context, tree: list[Measure]) -> list[DeclaredCount]:
             continue
         bound = next((later.span[0] for later, _s in declared[position + 1 :] if _family(later) == family), None)
         group = _group_for(context, item, simple, nodes, bound)
+        while group and len(group) == 1 and group[0].area and not group[0].number and len(group[0].children) > 1:
+            group = group[0].children  # an announcing line's area around the list ("各方将重点推进以下工作:")
         if group:
-            found = _numbered_leaves(group) if family == "leaf" else sum(1 for node in group if node.area)
+            found = (
+                _numbered_leaves(group) if family == "leaf" else sum(1 for node in group if node.area or node.children)
+            )
             if found:
                 item.found = found
         if item.found is None:

@@ -147,6 +147,17 @@ _COOPERATION_VERBS = re.compile(
 # Signing statements are agreements, not measures: a bullet list of them is left to extract.agreements.
 _SIGNING = re.compile(r"(签订|签署|签约|共签|签定).{0,6}《|《.{2,80}》.{0,4}(签订|签署)")
 _REPEATED_LINE = 3  # a line seen this often is page furniture (a headline repeated between sections)
+# The sections of minutes ("一、会议听取了…", "二、会议研究了…", "三、会议议定事项") tell what the meeting did; they are
+# no measures (what the meeting decided is read by extract.decisions).
+_MINUTES_SECTION = re.compile(
+    r"^(?:会议|会上|与会人员|与会各方|与会代表)(?:还|并|先后|集中|重点|主要|首先|认真|一致)?"
+    r"(?:听取|研究|审议|讨论|通报|议定|明确|同意|认为|指出|强调|决定|商定|要求|传达|学习|交流)"
+    r"|^(?:会议)?(?:议定|商定|决定)事项$"
+)
+# A field line ("甲方：某某人民检察院", "签订日期：2023年5月12日", "参加人员：…"): a label and its value, no heading.
+_FIELD_LINE = re.compile(r"^[^:]{1,12}:\s*\S")
+# A list of problems ("存在标准不一的问题，一是…二是…"), not of measures.
+_PROBLEMS_LEAD = re.compile(r"问题|不足|短板|困难|差距|原因|分歧|难点|堵点|薄弱")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -205,6 +216,9 @@ def _classify(context, row: _Row) -> None:
     marker = _match_marker(context, row.start + offset, text[offset:])
     if marker:
         style, number, label, length = marker
+        body = text[offset + length :].strip()
+        if _MINUTES_SECTION.search(body):
+            return  # a section of minutes: text
         row.kind, row.style, row.number, row.label = "item", style, number, label
         row.marker_start, row.body_start = row.start + offset, row.start + offset + length
         return
@@ -213,6 +227,8 @@ def _classify(context, row: _Row) -> None:
         row.marker_start, row.body_start = row.start, row.start + offset
         return
     stripped = text.rstrip()
+    if _FIELD_LINE.match(stripped) and not _INTRO_END.search(stripped):
+        return  # "甲方:…", "签订日期:…": text
     if _INTRO_END.search(stripped):
         row.kind = "intro"
     elif (
@@ -398,6 +414,7 @@ def _announces(text: str) -> bool:
 def find(context) -> list[Measure]:
     rows = _rows(context)
     builder = _Builder(context=context)
+    title = _headline_row(context, rows)
     for index, row in enumerate(rows):
         if row.kind in ("item", "lead"):
             _place(builder, rows, index)
@@ -409,7 +426,8 @@ def find(context) -> list[Measure]:
                 _inline_into(builder, row)
                 continue
             _close(builder)
-            builder.pending = [*builder.pending[-1:], row] if builder.pending else [row]
+            kept = [pending for pending in builder.pending[-1:] if pending is not title]  # the text's title is no area
+            builder.pending = [*kept, row]
             _standalone_inline(builder, row)
         else:
             if builder.stack and _continues(builder, rows, index):
@@ -420,6 +438,16 @@ def find(context) -> list[Measure]:
             _standalone_inline(builder, row)
     _close(builder)
     return builder.roots
+
+
+def _headline_row(context, rows: list[_Row]) -> _Row | None:
+    """The article's headline: a first heading followed by its byline ("来源: …", a date stamp), which labels no
+    list below the paragraph that follows it."""
+    if not rows or rows[0].kind != "heading":
+        return None
+    lines = context.text.lines
+    following = [line for line in lines if line.start >= rows[0].end]
+    return rows[0] if following and following[0].furniture else None
 
 
 def _continues(builder: _Builder, rows: list[_Row], index: int) -> bool:
@@ -520,8 +548,8 @@ def _label_area(builder: _Builder) -> Measure | None:
     intro = pending[-1]
     label = _INTRO_END.sub("", intro.text).strip()
     start = intro.start
-    if len(label) > _HEADING_MAX:  # a long announcing paragraph: its last clause names the list
-        cut = max(label.rfind(mark) for mark in "。,;") + 1
+    if "。" in label or len(label) > _HEADING_MAX:  # a paragraph announcing: its last sentence or clause names it
+        cut = max(label.rfind(mark) for mark in ("。,;" if len(label) > _HEADING_MAX else "。")) + 1
         start += cut
         label = label[cut:].strip()
     area = Measure(number="", text=label, span=text.span(start, start + len(label)), area=True, confidence=0.6)
@@ -554,8 +582,28 @@ def _node(builder: _Builder, row: _Row) -> Measure:
         body = _SPACES.sub(" ", text.simple[row.body_start : end]).strip()
         span = text.span(row.marker_start, end)
         node = Measure(number=row.label, text=body, span=span, confidence=builder.block_confidence)
-    _inline_children(builder, node, row.body_start if row.kind != "lead" else row.lead_end + 1, row.end)
+    first_marker = _inline_children(builder, node, row.body_start if row.kind != "lead" else row.lead_end + 1, row.end)
+    if row.kind != "lead" and first_marker is not None:
+        _name_by_lead_in(builder, node, row, first_marker)
     return node
+
+
+_AREA_PHRASE = re.compile(r"^(?:在|从|就)(?P<area>.{2,20}?)(?:方面|领域)$")
+
+
+def _name_by_lead_in(builder: _Builder, node: Measure, row: _Row, first_marker: int) -> None:
+    """An item whose text lists its own measures ("首先，在治安防控方面：一是…；二是…") is an area named by its
+    lead-in ("治安防控"); its span still covers the whole item."""
+    simple = builder.context.text.simple
+    lead_end = first_marker
+    while lead_end > row.body_start and simple[lead_end - 1] in ",:;、 —":
+        lead_end -= 1
+    lead = simple[row.body_start : lead_end].strip()
+    if not lead or len(lead) > _LEAD_MAX or any(mark in lead for mark in "。;"):
+        return
+    phrase = _AREA_PHRASE.match(lead)
+    node.text = phrase.group("area") if phrase else lead
+    node.area = True
 
 
 def _attach(builder: _Builder, parent: Measure | None, node: Measure) -> None:
@@ -647,7 +695,11 @@ def _inline_lists(context, start: int, end: int) -> list[list[_InlineItem]]:
                 items = [item]
         if len(items) >= 2:
             found.append(items)
-    found = [items for items in found if not _inside_quotes(simple, start, items[0].start)]
+    found = [
+        items
+        for items in found
+        if not _inside_quotes(simple, start, items[0].start) and not _lists_problems(simple, start, items[0].start)
+    ]
     found.sort(key=lambda items: items[0].start)
     kept: list[list[_InlineItem]] = []
     for items in found:  # one list per stretch of text: "一是" lists may hold "(1)" lists, not the other way round
@@ -655,6 +707,13 @@ def _inline_lists(context, start: int, end: int) -> list[list[_InlineItem]]:
             continue
         kept.append(items)
     return kept
+
+
+def _lists_problems(simple: str, start: int, position: int) -> bool:
+    """Whether the clause leading into a list at ``position`` announces problems ("仍存在标准不一的问题，一是…")."""
+    lead_in = simple[start:position]
+    sentence = re.split(r"[。;!?]", lead_in)[-1]
+    return bool(_PROBLEMS_LEAD.search(sentence))
 
 
 def _inside_quotes(simple: str, start: int, position: int) -> bool:
@@ -683,9 +742,15 @@ def _inline_nodes(context, items: list[_InlineItem], end: int, confidence: float
     return nodes
 
 
-def _inline_children(builder: _Builder, node: Measure, start: int, end: int) -> None:
+def _inline_children(builder: _Builder, node: Measure, start: int, end: int) -> int | None:
+    """Add the lists written inside ``simple[start:end]`` to ``node``; where the first of them starts (or None)."""
+    first = None
     for items in _inline_lists(builder.context, start, end):
-        node.children.extend(_inline_nodes(builder.context, items, end, max(node.confidence - 0.1, 0.4)))
+        children = _inline_nodes(builder.context, items, end, max(node.confidence - 0.1, 0.4))
+        if children and first is None:
+            first = items[0].start
+        node.children.extend(children)
+    return first
 
 
 def _inline_into(builder: _Builder, row: _Row) -> None:
@@ -747,6 +812,9 @@ _TOPIC_SPLIT = re.compile(r"[、;]|,(?:并|还|同时)?(?:研究|审议|听取|�
 _TOPIC_VERB = re.compile(r"(?:并|还|同时)?(?:研究|审议|听取|讨论|通报|学习|传达)(?!通过)了?")
 
 
+_TOPIC_TRAILING = re.compile(r"等(?:问题|议题|事项|课题|主题|工作|内容|方面)?(?:进行了?|作了?)?$")
+
+
 def topics(context) -> list[Topic]:
     simple, text = context.text.simple, context.text
     found: list[Topic] = []
@@ -785,8 +853,9 @@ def _split_topics(simple: str, start: int, end: int) -> list[tuple[int, int]]:
             piece_start = verb.end()
         while piece_end > piece_start and simple[piece_end - 1] in " ,:”":
             piece_end -= 1
-        if simple[piece_start:piece_end].endswith("等"):
-            piece_end -= 1
+        trailing = _TOPIC_TRAILING.search(simple, piece_start, piece_end)
+        if trailing:  # "…虚假诉讼协同治理等问题": the list's closing noun
+            piece_end = trailing.start()
         if piece_end - piece_start >= 2:
             pieces.append((piece_start, piece_end))
         if separator:

@@ -76,6 +76,9 @@ class AgencyWord:
     generic: bool = False
     contextual: bool = False
     suffix: bool = False  # the agency's name ends with it (公安厅 is no 公安局): checked when the region is a guess
+    # it names agencies only after several regions or a count ("三省一市公安机关", "川渝检察机关"); after one region
+    # it is that region's system, no single agency ("上海市检察机关")
+    collective: bool = False
 
 
 _NUMERALS = "一二三四五六七八九十"
@@ -140,6 +143,12 @@ def _agency_words() -> dict[str, AgencyWord]:
         AgencyWord("仲裁委", "arbitration"),
         AgencyWord("人民调解员协会", "mediation", confidence=1.0),
         AgencyWord("调解员协会", "mediation"),
+        # the systems of several regions ("三省一市公安机关", "渝鄂湘三地检察机关"): each region's agency of that
+        # type at the region's level stands for its system
+        AgencyWord("公安机关", "police", confidence=0.8, generic=True, collective=True),
+        AgencyWord("检察机关", "procuratorate", confidence=0.8, generic=True, collective=True),
+        AgencyWord("审判机关", "court", confidence=0.8, generic=True, collective=True),
+        AgencyWord("司法行政机关", "justice", confidence=0.8, generic=True, collective=True),
     ]
     return {word.text: word for word in words}
 

@@ -472,3 +472,70 @@ def test_seed_002():
     spans = [ref.span for ref in draft.agencies]
     original = seed_text("002")
     assert all(original[start:end] == ref.text for (start, end), ref in zip(spans, draft.agencies, strict=True))
+
+
+# -- generalised on other documents (tests/genres) ------------------------------------------------------------------
+
+
+def test_a_counted_system_takes_the_regions_listed_before_it():
+    text = "一年来，江苏、浙江、安徽、上海三省一市紧扣一体化。三省一市公安机关联合出台《区域警务协作行动计划》。"
+    counted = [m for m in mentions(text) if m[0] == "三省一市公安机关"]
+    assert [name for _w, name, _c, _warnings in counted] == [
+        "江苏省公安厅",
+        "浙江省公安厅",
+        "安徽省公安厅",
+        "上海市公安局",
+    ]
+    assert counted[0][3] == ["Regions taken from the context: 江苏省、浙江省、安徽省、上海市"]
+
+
+def test_a_circle_with_a_count_names_the_system_of_each_region():
+    found = mentions("长三角三省一市公安机关签署合作协议")
+    assert [(written, name) for written, name, _c, _w in found] == [
+        ("长三角三省一市公安机关", "上海市公安局"),
+        ("长三角三省一市公安机关", "江苏省公安厅"),
+        ("长三角三省一市公安机关", "浙江省公安厅"),
+        ("长三角三省一市公安机关", "安徽省公安厅"),
+    ]
+
+
+def test_abbreviations_before_a_system_word():
+    assert found_names("渝鄂湘三地检察机关签署协议") == ["重庆市人民检察院", "湖北省人民检察院", "湖南省人民检察院"]
+
+
+def test_a_list_of_regions_before_等省_and_an_agency_word():
+    assert found_names("江西省公安厅已与浙江、福建、广东等省公安厅建立联络员制度。") == [
+        "江西省公安厅",
+        "浙江省公安厅",
+        "福建省公安厅",
+        "广东省公安厅",
+    ]
+
+
+def test_a_placeholder_may_be_an_agency_the_sentence_names_when_not_listed_with_it():
+    found = mentions("南昌市中级人民法院与南昌市人民检察院在市中院召开联席会议。")
+    assert [(written, name) for written, name, _c, _w in found] == [
+        ("南昌市中级人民法院", "南昌市中级人民法院"),
+        ("南昌市人民检察院", "南昌市人民检察院"),
+        ("市中院", "南昌市中级人民法院"),
+    ]
+    # listed with it, it is another one: "我省公安厅与贵州省公安厅" (see above) and here
+    found = mentions("安徽省合肥市公安局、市中院与市检察院召开座谈会。")
+    assert [name for _w, name, _c, _warnings in found] == ["合肥市公安局", "合肥市中级人民法院", "合肥市人民检察院"]
+
+
+def test_a_city_placeholder_without_a_city_in_its_paragraph_takes_the_texts_city():
+    text = "南昌市中级人民法院 南昌市人民检察院\n会议纪要\n会议商定，下一次会议由市检察院承办。\n"
+    found = mentions(text)
+    assert found[-1][:2] == ("市检察院", "南昌市人民检察院")
+    assert found[-1][2] == 0.6
+
+
+def test_a_quoted_name_is_no_agency():
+    assert found_names("当事人可通过“广州微法院”小程序查询案件进度。") == []
+
+
+def test_traditional_variants_opencc_leaves():
+    context = context_of("廣東省高級人民法院與福建省高級人民法院在廣州擧行簽約儀式")
+    assert context.text.simple == "广东省高级人民法院与福建省高级人民法院在广州举行签约仪式"
+    assert [ref.name for ref in agencies.find(context)] == ["广东省高级人民法院", "福建省高级人民法院"]

@@ -354,3 +354,103 @@ def test_a_signing_without_subject_takes_the_agencies_holding_the_meeting_in_the
     assert _names(framework) == ["北京市高级人民法院", "天津市高级人民法院"]
     assert scheme.kind == "implementation" and scheme.action == "签署"
     assert _names(scheme) == ["北京市高级人民法院", "天津市高级人民法院"]  # "两院": those who held the meeting
+
+
+# -- generalised on other documents (tests/genres) ------------------------------------------------------------------
+
+
+def test_an_agreements_own_text_with_甲方_and_乙方():
+    original, draft = _draft(
+        "长江中游生态环境保护检察协作协议\n甲方：湖北省宜昌市人民检察院\n乙方：湖南省岳阳市人民检察院\n"
+        "为加强协作，经协商一致，达成如下协议：\n第一条  双方建立协作机制。\n第二条  本协议自签订之日起生效。\n"
+        "甲方（盖章）：湖北省宜昌市人民检察院\n乙方（盖章）：湖南省岳阳市人民检察院\n签订日期：2023年5月12日\n"
+    )
+    (agreement,) = draft.agreements
+    assert (agreement.title, agreement.kind, agreement.action, agreement.date) == (
+        "长江中游生态环境保护检察协作协议",
+        "cooperation",
+        "签署",
+        "2023-05-12",
+    )
+    assert _names(agreement) == ["宜昌市人民检察院", "岳阳市人民检察院"]
+    assert original[agreement.span[0] : agreement.span[1]] == "长江中游生态环境保护检察协作协议"
+
+
+def test_minutes_own_text_takes_the_issuing_agencies_and_the_meeting_day():
+    _original, draft = _draft(
+        "南昌市中级人民法院 南昌市人民检察院\n2023年第二次法检联席会议纪要\n"
+        "2023年9月26日，两院在市中院召开联席会议。1至8月，两院协作成效明显。\n",
+        "2023-09-28",
+    )
+    (minutes,) = draft.agreements
+    assert (minutes.title, minutes.kind, minutes.date) == ("2023年第二次法检联席会议纪要", "minutes", "2023-09-26")
+    assert _names(minutes) == ["南昌市中级人民法院", "南昌市人民检察院"]
+
+
+def test_a_news_headline_is_not_the_texts_own_agreement():
+    _original, draft = _draft(
+        "长三角三省一市公安机关签署区域警务一体化合作协议\n"
+        "6月8日，上海市公安局、江苏省公安厅、浙江省公安厅、安徽省公安厅签署《长三角区域警务一体化发展合作协议》。\n",
+        "2023-06-09",
+    )
+    (agreement,) = draft.agreements  # the headline only describes the agreement quoted below
+    assert agreement.title == "长三角区域警务一体化发展合作协议" and agreement.date == "2023-06-08"
+    assert _names(agreement) == ["上海市公安局", "江苏省公安厅", "浙江省公安厅", "安徽省公安厅"]
+
+
+def test_a_described_agreement_shortening_a_quoted_title_is_that_agreement():
+    _original, draft = _draft(
+        "会上，重庆市检察一分院与宜昌市检察院签订了《长江中游生态环境公益诉讼检察协作协议》。"
+        "长江中游生态检察协作协议签署后，两院将每季度通报情况。两院还签署合作协议。\n",
+        "2023-03-24",
+    )
+    titles = [agreement.title for agreement in draft.agreements]
+    assert titles == ["长江中游生态环境公益诉讼检察协作协议", "合作协议"]  # "合作协议" shortens nothing
+
+
+def test_a_counted_system_signs_with_the_regions_it_counts():
+    _original, draft = _draft(
+        "一年来，江苏、浙江、安徽、上海三省一市紧扣一体化。三省一市公安机关联合出台《区域警务协作三年行动计划》。\n",
+        "2021-10-09",
+    )
+    (plan,) = draft.agreements
+    assert plan.kind == "action" and plan.action == "出台"
+    assert _names(plan) == ["江苏省公安厅", "浙江省公安厅", "安徽省公安厅", "上海市公安局"]
+    assert not plan.warnings
+
+
+def test_a_white_paper_is_no_agreement():
+    _original, draft = _draft(
+        "4月25日，广州中院发布《广州法院知识产权司法保护状况（2023年）》白皮书和《2023年度典型案例》。\n", "2024-04-26"
+    )
+    assert draft.agreements == []
+
+
+def test_traditional_双方_takes_the_hosts_of_the_ceremony():
+    _original, draft = _draft(
+        "11月3日，廣東省高級人民法院與福建省高級人民法院在廣州擧行簽約儀式，雙方簽署《粵閩兩省法院協作框架協議》。\n",
+        "2023-11-04",
+    )
+    (framework,) = draft.agreements
+    assert framework.title == "粤闽两省法院协作框架协议" and framework.kind == "framework"
+    assert _names(framework) == ["广东省高级人民法院", "福建省高级人民法院"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "3月5日，川渝黔两省一市检察机关在贵阳签署《赤水河流域生态环境保护检察协作协议》。",
+        "四川、贵州、重庆两省一市携手治水。3月5日，两省一市检察机关在贵阳签署《赤水河流域生态环境保护检察协作协议》。",
+    ],
+)
+def test_两省一市_parties(sentence):
+    _original, draft = _draft(sentence + "\n", "2023-03-06")
+    (agreement,) = draft.agreements
+    assert sorted(_names(agreement)) == sorted(["四川省人民检察院", "贵州省人民检察院", "重庆市人民检察院"])
+
+
+def test_seed_002_the_action_plan_of_the_three_provinces_and_one_city_has_four_parties():
+    _original, draft = _seed("002")
+    (plan,) = [agreement for agreement in draft.agreements if agreement.kind == "action"]
+    assert sorted(_names(plan)) == sorted(["上海市公安局", "江苏省公安厅", "浙江省公安厅", "安徽省公安厅"])
+    assert not plan.warnings

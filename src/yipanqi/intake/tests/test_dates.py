@@ -345,3 +345,45 @@ def test_seed_002_without_publication_date_uses_the_page_stamp():
         event = dates.event(context)
     assert event.date == "2021-09-23"
     assert any("2021-10-09" in warning.message for warning in context.warnings)
+
+
+# -- generalised on other documents (tests/genres) ------------------------------------------------------------------
+
+
+def test_a_span_of_months_is_no_date():
+    text = "1至8月，全市法院审结刑事案件3126件；1—8月同比上升。9月26日召开会议。"
+    found = find_dates(context_of(text, D(2023, 9, 28)))
+    assert [(mention.text, mention.date) for mention in found] == [("9月26日", "2023-09-26")]
+
+
+def test_a_news_dateline_before_the_date_counts_as_the_lead():
+    body = (
+        "【大公报讯】记者李思远广州报道：11月3日，两省高院在广州举行签约仪式，签署《框架协议》。"
+        "同日，两地中院签订了《合作备忘录》。"
+    )
+    event = dates.event(context_of(body, D(2023, 11, 4)))
+    assert (event.kind, event.date, event.date_text, event.place) == ("签约", "2023-11-03", "11月3日", "广州")
+
+
+def test_会签_is_a_signing_and_its_place_is_read():
+    event = dates.event(context_of("两省检察院于7月18日在长沙会签《关于建立协作机制的意见》。", D(2023, 7, 20)))
+    assert (event.kind, event.date, event.place) == ("签约", "2023-07-18", "长沙")
+
+
+def test_a_visit_to_several_places():
+    event = dates.event(context_of("9月12日至13日，考察组赴浙江省杭州市、绍兴市考察交流。", D(2023, 9, 15)))
+    assert (event.kind, event.end_date, event.place) == ("考察", "2023-09-13", "浙江省杭州市、绍兴市")
+
+
+def test_traditional_variants_opencc_leaves_read_as_simplified():
+    event = dates.event(context_of("11月3日，兩院在廣州擧行簽約儀式。", D(2023, 11, 4)))
+    assert (event.kind, event.place) == ("签约", "广州")
+
+
+@pytest.mark.django_db
+def test_headline_skips_a_line_of_issuing_agencies():
+    context = context_of(
+        "南昌市中级人民法院 南昌市人民检察院\n2023年第二次法检联席会议纪要\n2023年9月26日，两院召开联席会议。\n",
+        with_agencies=True,
+    )
+    assert dates.headline(context)[0] == "2023年第二次法检联席会议纪要"

@@ -328,3 +328,66 @@ def test_performance_on_a_long_article():
     figures.find(context)
     figures.declared_counts(context, [])
     assert time.perf_counter() - started < 0.15
+
+
+# -- generalised on other documents (tests/genres) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "written", "value", "unit", "counts"),
+    [
+        ("全年判赔金额共计5.6亿元。", "5.6亿元", 560_000_000, "元", "判赔金额"),
+        ("一审服判息诉率达92.4%。", "92.4%", 92.4, "%", "一审服判息诉率"),
+        ("联合审理的海事纠纷案件已有37件。", "37件", 37, "件", "海事纠纷案件"),
+        ("全省已建成“枫桥式公安派出所”218个。", "218个", 218, "个", "枫桥式公安派出所"),
+        ("已先后组织4批次考察组赴外省学习。", "4批次", 4, "批次", "考察组"),
+        ("适用率83.3%，同比提高5.1个百分点。", "5.1个百分点", 5.1, "个百分点", "提高"),
+        ("目前已有21个中级人民法院接入平台。", "21个", 21, "个", "中级人民法院"),
+        ("同比下降了3.2%。", "3.2%", 3.2, "%", "下降"),
+    ],
+)
+def test_figures_read_past_linking_words_and_names(sentence, written, value, unit, counts):
+    figure = [found for found in figures.find(context_of(sentence)) if found.text == written]
+    assert [(f.text, f.value, f.unit, f.counts) for f in figure] == [(written, value, unit, counts)]
+
+
+def test_a_figure_right_after_another_counts_nothing_of_its_own():
+    found = figures.find(context_of("共起诉非法捕捞犯罪案件156件312人。"))
+    assert [(figure.text, figure.counts) for figure in found] == [("156件", "非法捕捞犯罪案件"), ("312人", "")]
+
+
+def test_traditional_figures_span_the_original():
+    original = "去年，兩地法院共辦理跨域立案1.6萬件，協助執行到位金額3.2億元。"
+    found = figures.find(context_of(original))
+    assert [original[f.span[0] : f.span[1]] for f in found] == ["1.6萬件", "3.2億元"]
+    assert [(f.value, f.counts) for f in found] == [(16_000, "办理跨域立案"), (320_000_000, "协助执行到位金额")]
+
+
+def test_counted_agencies_are_no_declared_count():
+    assert figures.declared_counts(context_of("两省已有21个中级人民法院接入跨域立案服务平台。"), []) == []
+
+
+def test_a_declaration_compares_with_the_list_inside_an_announcing_area():
+    context = context_of(
+        "协议从2个方面提出5条措施。\n各方将重点推进以下工作：\n首先，在治安方面：一是联勤；二是巡防；三是安保。\n"
+        "其次，在交通方面：一是互认；二是通办。\n"
+    )
+    first = Measure(
+        number="首先",
+        text="治安",
+        span=_at(context, "首先"),
+        area=True,
+        children=[leaf(context, "一是", "联勤"), leaf(context, "二是", "巡防"), leaf(context, "三是", "安保")],
+    )
+    second = Measure(
+        number="其次",
+        text="交通",
+        span=_at(context, "其次"),
+        area=True,
+        children=[leaf(context, "一是", "互认"), leaf(context, "二是", "通办")],
+    )
+    announced = area(context, "各方将重点推进以下工作", [first, second])
+    aspects, measures = figures.declared_counts(context, [announced])
+    assert (aspects.count, aspects.found) == (2, 2)
+    assert (measures.count, measures.found) == (5, 5)
+    assert context.warnings == []

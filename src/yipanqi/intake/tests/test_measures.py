@@ -407,3 +407,63 @@ def test_a_bulleted_item_spans_its_marker_not_its_bullet():
     original, draft = _draft("张德宽表示——\n➤首先，希望双方着重项目推进。\n➤其次，希望双方着眼重大战略。\n")
     first = draft.measures[0].children[0]
     assert original[first.span[0] : first.span[1]] == "首先，希望双方着重项目推进"
+
+
+# -- generalised on other documents (tests/genres) ------------------------------------------------------------------
+
+
+def test_the_sections_of_minutes_are_no_measures():
+    _original, draft = _draft(
+        "一、会议听取了两院关于法检协作工作情况的通报\n会议认为，协作成效明显。\n"
+        "二、会议研究了量刑建议采纳等问题\n会议认为，仍存在标准不一的问题，一是幅度把握不统一，二是沟通不及时。\n"
+        "三、会议议定事项\n会议要求，两院要加强工作衔接，一是建立信息共享机制，二是定期开展类案研讨。\n"
+    )
+    (required,) = draft.measures  # the problems found are no measures either
+    assert required.text == "会议要求,两院要加强工作衔接"
+    assert [(node.number, node.text) for node in required.children] == [
+        ("一是", "建立信息共享机制"),
+        ("二是", "定期开展类案研讨"),
+    ]
+    assert [topic.text for topic in draft.topics] == ["两院关于法检协作工作情况的通报", "量刑建议采纳"]
+
+
+def test_an_agreements_articles_under_the_parties_it_defines():
+    original, draft = _draft(
+        "某某检察协作协议\n甲方：湖北省宜昌市人民检察院\n乙方：湖南省岳阳市人民检察院\n"
+        "为加强协作，经协商一致，达成如下协议：\n"
+        "第一条  双方建立协作机制。\n第二条  双方在以下领域开展联合办案：\n（一）非法捕捞案件；\n（二）非法采砂案件。\n"
+        "第三条  本协议自签订之日起生效。\n甲方（盖章）：湖北省宜昌市人民检察院\n签订日期：2023年5月12日\n"
+    )
+    (articles,) = draft.measures
+    assert articles.text == "为加强协作,经协商一致,达成如下协议"  # no "甲方:…" line labels the list
+    shape = [(node.number, len(node.children)) for node in articles.children]
+    assert shape == [("第一条", 0), ("第二条", 2), ("第三条", 0)]
+    assert _written(original, articles.children[1].children[0]) == "（一）非法捕捞案件"
+
+
+def test_an_item_listing_its_own_measures_is_an_area_named_by_its_lead_in():
+    original, draft = _draft(
+        "各方将重点推进以下工作：\n首先，在治安防控方面：一是共建联勤机制；二是共享卡口数据。\n"
+        "其次，在交通管理方面：一是推行异地处理；二是统一处理规范。\n"
+    )
+    (announced,) = draft.measures
+    assert [(node.number, node.text, node.area, len(node.children)) for node in announced.children] == [
+        ("首先", "治安防控", True, 2),
+        ("其次", "交通管理", True, 2),
+    ]
+    assert _written(original, announced.children[0]) == "首先，在治安防控方面：一是共建联勤机制；二是共享卡口数据"
+
+
+def test_the_headline_above_its_byline_labels_no_list():
+    _original, draft = _draft(
+        "两省检察机关建立协作机制\n发布时间：2023-07-20  来源：某某报\n"
+        "为推进区域协调发展，两省检察院会签协作意见。意见全文如下：\n一、建立办案协作机制\n二、强化保障措施\n"
+    )
+    (announced,) = draft.measures
+    assert announced.text == "意见全文如下"
+    assert [node.text for node in announced.children] == ["建立办案协作机制", "强化保障措施"]
+
+
+def test_topics_lose_their_closing_noun():
+    _original, draft = _draft("会议研究了涉企案件羁押必要性审查、虚假诉讼协同治理等问题。\n")
+    assert [topic.text for topic in draft.topics] == ["涉企案件羁押必要性审查", "虚假诉讼协同治理"]
