@@ -32,6 +32,8 @@ _SENTENCE = re.compile(
     rf"(?P<subject>{_SUBJECT})?(?:经?(?:认真|充分|集体)?(?:研究|讨论|协商|会商|磋商)[,]?)?"
     rf"(?P<verb>{_VERB})(?:了|如下|以下事项|以下)*(?P<colon>:)?\s*"
 )
+# Inside a "议定事项" section written as prose, what the meeting requires is decided too ("会议要求，一是…").
+_SECTION_SENTENCE = re.compile(rf"\s*(?P<subject>{_SUBJECT})(?P<verb>要求|提出)(?:了)?(?P<colon>:)?[,]?\s*")
 _HEADING = re.compile(rf"^(?:{_SUBJECT})?(?:议定|商定|决定|明确)(?:的)?事项(?:如下)?[:]?$")
 _MARKER = re.compile(
     r"^\s*(?:(?P<cn>[一二三四五六七八九十]{1,3})[、.]|\((?P<paren>[一二三四五六七八九十]{1,3})\)"
@@ -190,6 +192,7 @@ def find(context) -> list[Decision]:
     simple = context.text.simple
     lines = context.text.content()
     skip = 0
+    section = False  # inside a "议定事项" section written as prose
     for index, line in enumerate(lines):
         if skip:
             skip -= 1
@@ -199,9 +202,14 @@ def find(context) -> list[Decision]:
         heading_text = body[marker.end() :] if marker else body
         if _HEADING.match(heading_text.strip()):
             skip = _list_after(collector, lines, index, 0.8)
+            section = not skip
             continue
+        if marker and marker.group("cn"):
+            section = False  # the next section of the minutes
         for sentence_start in _sentence_starts(simple, line.start, line.end):
             match = _SENTENCE.match(simple, sentence_start, line.end)
+            if match is None and section:
+                match = _SECTION_SENTENCE.match(simple, sentence_start, line.end)
             if match is None:
                 continue
             if match.group("subject") is None and not simple[match.start() : match.start("verb")].strip():

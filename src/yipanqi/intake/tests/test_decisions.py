@@ -133,3 +133,22 @@ def test_signing_reports_have_no_decisions(seed):
 def test_a_bare_verb_without_the_meeting_as_subject_is_no_decision():
     text = "2021年5月6日，两地法院举行座谈。同意的意见较多。明确责任是关键。确定了座谈主题。\n"
     assert _decisions(text, datetime.date(2021, 5, 7)) == []
+
+
+def test_a_decisions_section_written_as_prose_counts_what_the_meeting_requires():
+    """The joint meeting of a court and a procuratorate (tests/genres): "三、会议议定事项" followed by sentences, not a
+    numbered list; there "会议要求，…一是…" lists decisions too, while outside such a section it would not."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent / "genres" / "nanchang_court_procuratorate_joint_meeting_minutes.txt").read_text()
+    found = _decisions(text)
+    texts = [d["text"] for d in found]
+    assert texts[0].startswith("两院要建立量刑建议沟通机制")
+    assert "建立常态化信息共享机制" in texts and "联合开展同堂培训" in texts
+    assert found[1]["lead"]["name"] == "南昌市人民检察院"
+    assert texts[-1].startswith("下一次法检联席会议于2024年3月召开")
+    assert len(found) == 6
+
+
+def test_what_the_meeting_requires_outside_a_decisions_section_is_no_decision():
+    assert _decisions("2021年5月6日，两地法院召开联席会议。会议要求，一是加强沟通；二是狠抓落实。\n") == []
