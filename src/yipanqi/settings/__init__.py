@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "yipanqi.meetings",
     "yipanqi.assistance",
     "yipanqi.intake",
+    "yipanqi.evidence",
 ]
 
 MIDDLEWARE = [
@@ -320,6 +321,17 @@ ASSISTANCE_MAX_UPLOAD_BYTES = env_int("ASSISTANCE_MAX_UPLOAD_BYTES", 20 * 1024 *
 ASSISTANCE_SCAN_HOOK = env_str("ASSISTANCE_SCAN_HOOK", "")
 # The deadline sweep (lights, reminders, escalation) runs this often, in minutes.
 ASSISTANCE_SWEEP_MINUTES = env_int("ASSISTANCE_SWEEP_MINUTES", 15, minimum=1, maximum=1440)
+
+# Evidence log (存证): the log's origin (the first line of every checkpoint: name it after the host that serves it),
+# its signing key (a note signer key "PRIVATE+KEY+…", from EVIDENCE_SIGNING_KEY or the file EVIDENCE_SIGNING_KEY_FILE;
+# development creates one in the var directory, tests one per process; production refuses to sign without one), the
+# verifier keys of keys rotated out (their checkpoints still verify), and the sequencer's batches.
+EVIDENCE_ORIGIN = env_str("EVIDENCE_ORIGIN", "yipanqi.local/evidence") or "yipanqi.local/evidence"
+EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY", "") or ""
+EVIDENCE_SIGNING_KEY_FILE = env_str("EVIDENCE_SIGNING_KEY_FILE", "" if PRODUCTION else str(VAR_DIR / "evidence.key"))
+EVIDENCE_PREVIOUS_KEYS = env_list("EVIDENCE_PREVIOUS_KEYS", [])
+EVIDENCE_BATCH_SIZE = env_int("EVIDENCE_BATCH_SIZE", 10000, minimum=1, maximum=100000)
+EVIDENCE_BATCH_SECONDS = env_int("EVIDENCE_BATCH_SECONDS", 60, minimum=1, maximum=3600)
 
 LOGGING = {
     "version": 1,

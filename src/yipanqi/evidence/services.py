@@ -1,0 +1,272 @@
+"""Evidence log writes: deposits (validated, then sequenced and integrated in one transaction), signed checkpoints,
+witness cosignatures.
+
+Sequencing is synchronous and durable: ``integrate`` locks the log's state row, gives the new leaves the next
+indexes, writes the deposits and the tiles their nodes complete, moves the state to the new size and root and signs a
+checkpoint for it — all in one transaction. A deposit is reported (returned, answered by the API) only after that
+transaction committed, so a crash loses nothing reported and can never leave half a batch: the log and its
+checkpoints move together or not at all. Batching: callers pass many deposits at once (the API takes up to 10,000; the
+worker drains the audit trail in batches of EVIDENCE_BATCH_SIZE).
+
+A deposit's identity is (agency, algorithm, content hash, case reference): depositing the same again returns the
+original deposit (and so its original receipt), whoever at the agency sends it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yipanqi.core.services import record_event
+
+from . import keys, leaves, merkle, notes, storage
+from .models import Checkpoint, Cosignature, Deposit, LogState, Witness
+
+MAX_BATCH = 10_000
+_IDENTITY_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated deposit, before it has an index."""
+
+    content: str
+    algorithm: str
+    media_type: str
+    case: str
+
+
+def prepare(items: Sequence[dict]) -> list[Prepared]:
+    """Check every item ({"hash", "algorithm", "media_type", "case"}) before anything is written; a ValidationError
+    lists each bad item by its position (from 1)."""
+    if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+        raise ValidationError({"deposits": [_("Send a list of deposits.")]})
+    if not items:
+        raise ValidationError({"deposits": [_("Send at least one deposit.")]})
+    if len(items) > MAX_BATCH:
+        raise ValidationError(
+            {
+                "deposits": [
+                    _("At most %(limit)s deposits per batch; this one has %(count)s.")
+                    % {"limit": MAX_BATCH, "count": len(items)}
+                ]
+            }
+        )
+    prepared, errors = [], {}
+    for position, item in enumerate(items, 1):
+        try:
+            if not isinstance(item, dict):
+                raise leaves.LeafError("each deposit is an object")
+            algorithm = str(item.get("algorithm") or "sha256").strip().lower()
+            content = leaves.normalise_hash(algorithm, str(item.get("hash") or ""))
+            prepared.append(
+                Prepared(
+                    content=content,
+                    algorithm=algorithm,
+                    media_type=leaves.check_media_type(str(item.get("media_type") or "")),
+                    case=leaves.check_case(str(item.get("case") or "")),
+                )
+            )
+        except leaves.LeafError as exc:
+            errors[str(position)] = [_translated(exc)]
+    if errors:
+        raise ValidationError(errors)
+    return prepared
+
+
+def _translated(exc: leaves.LeafError) -> str:
+    """The leaf module speaks English (it runs in the offline verifier too); the platform answers in the user's
+    language for the errors a client makes."""
+    text = str(exc)
+    if text.startswith("unknown hash algorithm"):
+        return _("Unknown hash algorithm: use one of %(names)s.") % {"names": ", ".join(leaves.ALGORITHMS)}
+    if text.startswith("the content hash must be"):
+        return _("The content hash must be hexadecimal.")
+    if " hex digits), this one has " in text:
+        return _("The hash has the wrong length for its algorithm: %(detail)s.") % {"detail": text}
+    if "media type" in text:
+        return _("Not a media type such as application/pdf.")
+    if "case reference" in text:
+        return _("The case reference is longer than %(limit)s characters.") % {"limit": leaves.MAX_CASE}
+    return text
+
+
+def depositor_of(acting_user) -> str:
+    if getattr(acting_user, "api_key_id", None):
+        return f"key:{acting_user.api_key_id}"
+    if getattr(acting_user, "pk", None):
+        return f"user:{acting_user.pk}"
+    return "system"
+
+
+PLATFORM_LABEL = "0:yipanqi"
+
+
+def agency_label(agency) -> str:
+    """How the leaf names the depositing agency: "<id>:<name>"; "0:yipanqi" for the platform itself."""
+    return f"{agency.pk}:{agency.name}" if agency is not None else PLATFORM_LABEL
+
+
+def _state() -> LogState:
+    state = LogState.objects.select_for_update().filter(pk=1).first()
+    if state is None:
+        LogState.objects.get_or_create(pk=1, defaults={"root": merkle.EMPTY_ROOT})
+        state = LogState.objects.select_for_update().get(pk=1)
+    return state
+
+
+def _frontier(state: LogState) -> list[bytes]:
+    data = bytes(state.frontier or b"")
+    return [data[i : i + merkle.HASH_SIZE] for i in range(0, len(data), merkle.HASH_SIZE)]
+
+
+def _existing(identities: Iterable[str]) -> dict[str, Deposit]:
+    identities = list(identities)
+    found: dict[str, Deposit] = {}
+    for start in range(0, len(identities), _IDENTITY_CHUNK):
+        chunk = identities[start : start + _IDENTITY_CHUNK]
+        found.update({d.identity: d for d in Deposit.objects.filter(identity__in=chunk)})
+    return found
+
+
+def sign_checkpoint(state: LogState) -> Checkpoint:
+    signer = keys.signer()
+    body = notes.checkpoint_body(settings.EVIDENCE_ORIGIN, state.size, bytes(state.root))
+    note = notes.sign_note(body, signer)
+    return Checkpoint.objects.create(size=state.size, root=bytes(state.root), note=note, key_name=signer.name)
+
+
+def integrate(entries: Sequence[tuple[Prepared, object, str, str]]) -> list[tuple[Deposit, bool]]:
+    """Sequence ``entries`` — (prepared, agency, depositor, source) — into the log in one transaction: returns, in the
+    same order, each deposit and whether it is new (False: the same deposit was made before, or earlier in this
+    batch)."""
+    with transaction.atomic():
+        state = _state()
+        identities = [
+            leaves.identity(agency.pk if agency else 0, p.algorithm, p.content, p.case) for p, agency, _d, _s in entries
+        ]
+        existing = _existing(set(identities))
+        tree = merkle.CompactRange(state.size, _frontier(state))
+        writer = storage.TileWriter(state.epoch)
+        now = timezone.now()
+        stamp = leaves.format_time(now)
+        new: list[Deposit] = []
+        result: list[tuple[Deposit, bool]] = []
+        for (prepared, agency, depositor, source), key in zip(entries, identities, strict=True):
+            if key in existing:
+                result.append((existing[key], False))
+                continue
+            label = agency_label(agency)
+            salt = secrets.token_hex(16)
+            leaf = leaves.Leaf(
+                content=prepared.content,
+                algorithm=prepared.algorithm,
+                media_type=prepared.media_type,
+                agency=label,
+                depositor=depositor,
+                time=stamp,
+                case=prepared.case,
+                salt=salt,
+            )
+            leaf_hash = merkle.leaf_hash(leaf.encode())
+            deposit = Deposit(
+                index=state.size + len(new),
+                identity=key,
+                leaf_hash=leaf_hash,
+                content_hash=prepared.content,
+                algorithm=prepared.algorithm,
+                media_type=prepared.media_type,
+                agency=agency,
+                agency_label=label,
+                depositor=depositor,
+                deposited_at=leaves.parse_time(stamp),
+                case_ref=prepared.case,
+                salt=salt,
+                source=source,
+            )
+            writer.extend(tree.append(leaf_hash))
+            new.append(deposit)
+            existing[key] = deposit
+            result.append((deposit, True))
+        if new:
+            Deposit.objects.bulk_create(new, batch_size=1000)
+            writer.write()
+            state.size = tree.size
+            state.root = tree.root()
+            state.frontier = b"".join(value for _level, _index, value in tree.frontier)
+            state.save(update_fields=["size", "root", "frontier", "updated_at"])
+            sign_checkpoint(state)
+    return result
+
+
+def deposit(*, acting_user, items: Sequence[dict], agency=None, source: str = "api") -> list[tuple[Deposit, bool]]:
+    """Deposit the hashes ``items`` for ``agency`` (the acting person's or system's own agency by default). Validated
+    first (nothing written on any error), sequenced in one transaction, audited once for the batch."""
+    agency = agency or getattr(acting_user, "agency", None)
+    if agency is None:
+        raise PermissionError(_("Only people and systems of an agency deposit evidence."))
+    prepared = prepare(items)
+    depositor = depositor_of(acting_user)
+    with transaction.atomic():
+        result = integrate([(p, agency, depositor, source) for p in prepared])
+        made = [d for d, created in result if created]
+        if made:
+            first = made[0]
+            record_event(
+                acting_user=acting_user,
+                action="evidence.deposit",
+                obj=first,
+                after={"count": len(made), "first": made[0].index, "last": made[-1].index, "source": source},
+            )
+    return result
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-size").first()
+
+
+# --------------------------------------------------------------------------- witnesses
+
+
+@transaction.atomic
+def add_cosignature(*, acting_user, checkpoint: Checkpoint, line: str) -> Cosignature:
+    """A witness's cosignature line for ``checkpoint``: checked against the key of the witness it names (which must
+    belong to the acting system's agency), then stored. The same witness cosigning again replaces nothing: its first
+    cosignature of a checkpoint stands."""
+    line = (line or "").strip()
+    name = line[2:].split(" ", 1)[0] if line.startswith("— ") else ""
+    witness = Witness.objects.filter(name=name, active=True).first()
+    if witness is None:
+        raise ValidationError({"line": [_("No active witness has the key named in this cosignature.")]})
+    if getattr(acting_user, "agency_id", None) != witness.agency_id and not getattr(
+        acting_user, "is_platform_admin", False
+    ):
+        raise PermissionError(_("Only the witness's own agency sends its cosignatures."))
+    body = checkpoint.note.split("\n\n", 1)[0] + "\n"
+    try:
+        timestamp = notes.verify_cosignature(body, line, witness.verifier_key)
+    except notes.NoteError as exc:
+        raise ValidationError({"line": [_("The cosignature does not verify: %(reason)s") % {"reason": exc}]}) from exc
+    existing = Cosignature.objects.filter(checkpoint=checkpoint, witness=witness).first()
+    if existing is not None:
+        return existing
+    cosignature = Cosignature.objects.create(checkpoint=checkpoint, witness=witness, line=line, timestamp=timestamp)
+    record_event(
+        acting_user=acting_user,
+        action="evidence.cosign",
+        obj=cosignature,
+        after={"checkpoint": checkpoint.size, "witness": witness.name, "time": timestamp},
+    )
+    return cosignature
+
+
+def cosigned_at(cosignature: Cosignature) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(cosignature.timestamp, tz=datetime.UTC)

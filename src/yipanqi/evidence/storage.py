@@ -1,0 +1,166 @@
+"""Tiles: where the log keeps its perfect subtree hashes, and how nodes are read and written.
+
+Tile (L, n) holds node levels 8L … 8L+7 above the 256 level-8L nodes n·256 … n·256+255 (see models.Tile). Its
+``hashes`` are the complete nodes level by level: ``width`` nodes of level 8L, then ``width >> 1`` of the next level,
+and so on to ``width >> 7``. A node (level, index) is in tile (level // 8, index >> (8 - level % 8)) at position
+``index & (2^(8 - level % 8) - 1)`` of that tile's row ``level % 8``.
+
+A complete tile (width 256) never changes, so complete tiles are cached in the process, under the log's epoch (a
+fresh log — a test's rolled-back one — gets a new epoch, so no cached tile outlives its log).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from django.db import connection
+
+from .models import TILE_HEIGHT, TILE_WIDTH, Tile
+
+HASH = 32
+_CACHE_LIMIT = 4096  # complete tiles kept per process (16 KB each at most: 64 MB)
+_cache: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+
+
+def tile_key(level: int, index: int) -> int:
+    return (level << 56) | index
+
+
+def locate(level: int, index: int) -> tuple[int, int, int, int]:
+    """(tile level, tile index, row within the tile, position in the row) of node (level, index)."""
+    row = level % TILE_HEIGHT
+    shift = TILE_HEIGHT - row
+    return level // TILE_HEIGHT, index >> shift, row, index & ((1 << shift) - 1)
+
+
+def row_offset(width: int, row: int) -> int:
+    """Where row ``row`` starts in the hashes of a tile ``width`` wide (in hashes)."""
+    return sum(width >> k for k in range(row))
+
+
+def _row_length(width: int, row: int) -> int:
+    return width >> row
+
+
+def node_from_tile(hashes: bytes, width: int, row: int, position: int) -> bytes | None:
+    if position >= _row_length(width, row):
+        return None
+    start = (row_offset(width, row) + position) * HASH
+    return bytes(hashes[start : start + HASH])
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _remember(epoch: str, key: int, hashes: bytes) -> None:
+    _cache[(epoch, key)] = hashes
+    if len(_cache) > _CACHE_LIMIT:
+        _cache.popitem(last=False)
+
+
+def read_tiles(keys: Iterable[int], epoch: str) -> dict[int, tuple[int, bytes]]:
+    """Tiles by key: (width, hashes); complete ones from the cache when it has them. One query for the rest."""
+    found: dict[int, tuple[int, bytes]] = {}
+    wanted = []
+    for key in set(keys):
+        cached = _cache.get((epoch, key))
+        if cached is not None:
+            _cache.move_to_end((epoch, key))
+            found[key] = (TILE_WIDTH, cached)
+        else:
+            wanted.append(key)
+    if wanted:
+        with connection.cursor() as cursor:
+            marks = ",".join(["%s"] * len(wanted))
+            cursor.execute(f"SELECT key, width, hashes FROM evidence_tile WHERE key IN ({marks})", wanted)  # noqa: S608
+            for key, width, hashes in cursor.fetchall():
+                hashes = bytes(hashes)
+                found[key] = (width, hashes)
+                if width == TILE_WIDTH:
+                    _remember(epoch, key, hashes)
+    return found
+
+
+def lookup(nodes: set[tuple[int, int]], epoch: str) -> dict[tuple[int, int], bytes]:
+    """The hashes of perfect subtree nodes (level, index), read from their tiles in one query (or none)."""
+    places = {node: locate(*node) for node in nodes}
+    tiles = read_tiles((tile_key(t_level, t_index) for t_level, t_index, _row, _pos in places.values()), epoch)
+    result = {}
+    for node, (t_level, t_index, row, position) in places.items():
+        tile = tiles.get(tile_key(t_level, t_index))
+        value = node_from_tile(tile[1], tile[0], row, position) if tile else None
+        if value is None:
+            raise LookupError(f"node {node} is not stored: the log is smaller than this proof needs")
+        result[node] = value
+    return result
+
+
+class TileWriter:
+    """Collects the nodes a batch completes and writes the tiles they fall in (one read, one write per tile)."""
+
+    def __init__(self, epoch: str) -> None:
+        self.epoch = epoch
+        self.rows: dict[int, list[list[bytes]]] = {}
+        self.places: dict[int, tuple[int, int]] = {}
+        self.existing: set[int] = set()
+        self.pending: list[tuple[int, int, bytes]] = []
+
+    def add(self, level: int, index: int, value: bytes) -> None:
+        self.pending.append((level, index, value))
+
+    def extend(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
+        self.pending.extend(nodes)
+
+    def _load(self) -> None:
+        keys = {}
+        for level, index, _value in self.pending:
+            t_level, t_index, _row, _position = locate(level, index)
+            keys[tile_key(t_level, t_index)] = (t_level, t_index)
+        stored = read_tiles(keys, self.epoch)
+        for key, place in keys.items():
+            self.places[key] = place
+            if key in stored:
+                width, hashes = stored[key]
+                self.existing.add(key)
+                rows = []
+                for row in range(TILE_HEIGHT):
+                    start = row_offset(width, row) * HASH
+                    rows.append(
+                        [hashes[i : i + HASH] for i in range(start, start + _row_length(width, row) * HASH, HASH)]
+                    )
+                self.rows[key] = rows
+            else:
+                self.rows[key] = [[] for _ in range(TILE_HEIGHT)]
+
+    def write(self) -> int:
+        """Write every tile the added nodes changed; returns how many."""
+        if not self.pending:
+            return 0
+        self._load()
+        for level, index, value in self.pending:
+            t_level, t_index, row, position = locate(level, index)
+            nodes = self.rows[tile_key(t_level, t_index)][row]
+            if position != len(nodes):
+                raise RuntimeError(f"node {(level, index)} is not the next node of its tile row")
+            nodes.append(value)
+        inserts, updates = [], []
+        for key, rows in self.rows.items():
+            width = len(rows[0])
+            hashes = b"".join(b"".join(row) for row in rows)
+            t_level, t_index = self.places[key]
+            target = updates if key in self.existing else inserts
+            target.append(Tile(key=key, level=t_level, index=t_index, width=width, hashes=hashes))
+        if inserts:
+            Tile.objects.bulk_create(inserts, batch_size=500)
+        if updates:
+            Tile.objects.bulk_update(updates, ["width", "hashes"], batch_size=500)
+        count = len(inserts) + len(updates)
+        self.pending = []
+        return count
+
+
+def all_tiles() -> Iterable[Tile]:
+    """Every tile, in (level, index) order, for the full check."""
+    return Tile.objects.order_by("level", "index").iterator(chunk_size=500)
