@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("yipanqi.ledger.api.urls")),
     path("", include("yipanqi.meetings.api.urls")),
     path("", include("yipanqi.assistance.api.urls")),
+    path("", include("yipanqi.evidence.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("meetings/", include("yipanqi.meetings.urls")),
     path("assistance/", include("yipanqi.assistance.urls")),
     path("intake/", include("yipanqi.intake.urls")),
+    path("evidence/", include("yipanqi.evidence.urls")),
 ]
 
 handler400 = core_views.bad_request

@@ -398,6 +398,8 @@ class ApiKeyScope(models.TextChoices):
     MEETINGS_WRITE = "meetings:write", _("Propose topics and run the meetings the agency hosts")
     ASSISTANCE_READ = "assistance:read", _("Read the agency's assistance requests and its event feed")
     ASSISTANCE_WRITE = "assistance:write", _("Create, send, sign, accept and answer the agency's assistance requests")
+    EVIDENCE_WRITE = "evidence:write", _("Deposit evidence hashes and read the agency's deposits and receipts")
+    EVIDENCE_WITNESS = "evidence:witness", _("Send the agency's witness cosignatures of the evidence log's checkpoints")
 
 
 class ApiKeyQuerySet(VisibleQuerySet):

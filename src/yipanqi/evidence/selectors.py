@@ -74,6 +74,20 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def signing_key(at: Checkpoint) -> str:
+    """The verifier key that signed ``at``: the current key, or a previous one (rotation) — a receipt names the key
+    its checkpoint verifies with."""
+    from . import notes
+
+    for key in keys.verifier_keys():
+        try:
+            notes.open_checkpoint(at.note, [key])
+        except notes.NoteError:
+            continue
+        return key
+    return keys.verifier_key()
+
+
 def receipt(deposit: Deposit, at: Checkpoint | None = None) -> dict:
     """The self-contained receipt (存证证明) of a deposit at a checkpoint (the latest by default): everything needed to
     verify it offline. See docs/evidence.md for the fields."""
@@ -81,7 +95,7 @@ def receipt(deposit: Deposit, at: Checkpoint | None = None) -> dict:
     note, cosignatures = note_with_cosignatures(at)
     return {
         "type": RECEIPT_TYPE,
-        "log": {"origin": settings.EVIDENCE_ORIGIN, "verifier_key": keys.verifier_key()},
+        "log": {"origin": settings.EVIDENCE_ORIGIN, "verifier_key": signing_key(at)},
         "leaf": deposit.leaf().as_dict(),
         "leaf_hash": b64(bytes(deposit.leaf_hash)),
         "index": deposit.index,

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from yipanqi.core.models import AuditEvent
-from yipanqi.evidence import keys, merkle, notes, selectors, services, storage
+from yipanqi.evidence import fsck, keys, merkle, notes, selectors, services, storage
 from yipanqi.evidence.models import Checkpoint, Deposit, LogState, Tile
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +138,23 @@ def test_sha512_and_sm3_deposits(owner):
     )
     assert [(d.algorithm, len(d.content_hash)) for d, _c in result] == [("sha512", 128), ("sm3", 64)]
     assert result[1][0].content_hash == "ab" * 32
+
+
+def test_after_a_key_rotation_old_checkpoints_verify_with_the_previous_key(owner, settings):
+    from yipanqi.evidence import receipts
+
+    old_signer, old_verifier = notes.generate_key("yipanqi.local/evidence")
+    new_signer, new_verifier = notes.generate_key("yipanqi.local/evidence")
+    settings.EVIDENCE_SIGNING_KEY = old_signer
+    ((first, _created),) = services.deposit(acting_user=owner, items=_items(1))
+    settings.EVIDENCE_SIGNING_KEY = new_signer
+    settings.EVIDENCE_PREVIOUS_KEYS = [old_verifier]
+    services.deposit(acting_user=owner, items=_items(1, start=1))
+    old_receipt = selectors.receipt(first, selectors.checkpoint(1))
+    new_receipt = selectors.receipt(first)
+    assert old_receipt["log"]["verifier_key"] == old_verifier
+    assert new_receipt["log"]["verifier_key"] == new_verifier
+    assert receipts.verify_receipt(old_receipt, key=old_verifier).valid
+    assert receipts.verify_receipt(new_receipt, key=new_verifier).valid
+    assert not receipts.verify_receipt(new_receipt, key=old_verifier).valid
+    assert fsck.run().ok
