@@ -66,7 +66,7 @@ def _media_type(value: str) -> str:
 class Source:
     name: str
 
-    def rows(self, after: int, limit: int):
+    def rows(self, after: int, limit: int, settled):
         raise NotImplementedError
 
     def entry(self, row) -> tuple[services.Prepared, Any, str, str]:
@@ -74,10 +74,9 @@ class Source:
 
 
 class AuditSource(Source):
-    def rows(self, after: int, limit: int):
+    def rows(self, after: int, limit: int, settled):
         from yipanqi.core.models import AuditEvent
 
-        settled = timezone.now() - SETTLE
         return list(
             AuditEvent.objects.filter(pk__gt=after, time__lte=settled)
             .select_related("content_type", "subject_agency", "actor_agency")
@@ -93,10 +92,9 @@ class AuditSource(Source):
 
 
 class AttachmentSource(Source):
-    def rows(self, after: int, limit: int):
+    def rows(self, after: int, limit: int, settled):
         from yipanqi.assistance.models import Attachment
 
-        settled = timezone.now() - SETTLE
         return list(
             Attachment.objects.filter(pk__gt=after, uploaded_at__lte=settled)
             .select_related("request", "agency")
@@ -115,10 +113,9 @@ class AttachmentSource(Source):
 
 
 class ReceiptSource(Source):
-    def rows(self, after: int, limit: int):
+    def rows(self, after: int, limit: int, settled):
         from yipanqi.assistance.models import Receipt
 
-        settled = timezone.now() - SETTLE
         return list(
             Receipt.objects.filter(pk__gt=after, created_at__lte=settled)
             .select_related("request", "issued_by")
@@ -142,13 +139,14 @@ SOURCES = [
 ]
 
 
-def anchor_batch(source: Source, limit: int | None = None) -> int:
+def anchor_batch(source: Source, limit: int | None = None, *, settle: bool = True) -> int:
     """Deposit the next batch of ``source``'s settled records (and any that committed late just below the mark);
     returns how many new deposits it made (0: up to date)."""
     limit = limit or settings.EVIDENCE_BATCH_SIZE
     with transaction.atomic():
         anchor, _created = Anchor.objects.select_for_update().get_or_create(source=source.name)
-        rows = source.rows(max(0, anchor.last_id - LOOKBACK), limit + LOOKBACK)
+        settled = timezone.now() - (SETTLE if settle else datetime.timedelta(0))
+        rows = source.rows(max(0, anchor.last_id - LOOKBACK), limit + LOOKBACK, settled)
         result = services.integrate([source.entry(row) for row in rows]) if rows else []
         new = sum(1 for _deposit, created in result if created)
         if rows and rows[-1].pk > anchor.last_id:
@@ -157,13 +155,14 @@ def anchor_batch(source: Source, limit: int | None = None) -> int:
         return new
 
 
-def anchor_all(limit: int | None = None, max_batches: int = 100) -> dict[str, int]:
-    """Bring every source up to date (at most ``max_batches`` batches each per call); returns the counts."""
+def anchor_all(limit: int | None = None, max_batches: int = 100, *, settle: bool = True) -> dict[str, int]:
+    """Bring every source up to date (at most ``max_batches`` batches each per call); returns the counts.
+    ``settle=False`` (the demo loader, nothing else writing) takes records however recent."""
     counts = {}
     for source in SOURCES:
         total = 0
         for _batch in range(max_batches):
-            done = anchor_batch(source, limit)
+            done = anchor_batch(source, limit, settle=settle)
             total += done
             if not done:
                 break

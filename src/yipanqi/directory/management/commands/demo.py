@@ -17,6 +17,7 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("the demo users have a published password; refusing to load them in production mode")
         from yipanqi.assistance.demo import load_assistance_demo
+        from yipanqi.evidence.demo import load_evidence_demo
         from yipanqi.ledger.demo import load_ledger_demo
         from yipanqi.meetings.demo import load_meetings_demo
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         load_ledger_demo(stdout=self.stdout)
         load_meetings_demo(stdout=self.stdout)
         load_assistance_demo(stdout=self.stdout)
+        load_evidence_demo(stdout=self.stdout)
         if quiet_logins:
             return
         self.stdout.write(self.style.SUCCESS(f"\n演示账号 Demo logins (password for all: {DEMO_PASSWORD})"))
