@@ -1074,15 +1074,32 @@ def _meeting_day(iso: str) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(datetime.date.fromisoformat(iso), datetime.time(9)))
 
 
-def _commit_meeting(acting_user, reviewed: dict, agencies: dict[int, Agency]) -> list[dict]:
-    """The included topics and decisions on their meeting (recorded first when the document reports a new one)."""
+def _attach_to_meeting(acting_user, document: IntakeDocument, meeting) -> None:
+    """The document as the source of a meeting it recorded (or of one that has none yet), when the committer runs
+    that meeting; through the meetings' own service."""
+    from yipanqi.meetings import services as meetings
+
+    if meeting is None or not document.file or meeting.source_document or not meetings.runs(acting_user, meeting):
+        return
+    with document.file.open("rb") as handle:
+        data = handle.read()
+    meetings.update_meeting(
+        acting_user=acting_user,
+        meeting=meeting,
+        source_document=ContentFile(data, name=PurePosixPath(document.file.name).name),
+    )
+
+
+def _commit_meeting(acting_user, reviewed: dict, agencies: dict[int, Agency]) -> tuple[list[dict], object]:
+    """The included topics and decisions on their meeting (recorded first when the document reports a new one);
+    returns what was created and the meeting (None when there was nothing for one)."""
     from yipanqi.meetings import services as meetings
     from yipanqi.meetings.models import DecisionKind, Meeting, MeetingSeries, MeetingStatus
 
     items = [(position, item) for position, item in enumerate(reviewed["topics"]["items"], 1) if item["include"]]
     decisions = [d for d in reviewed["decisions"]["items"] if d["include"]]
     if not (items or decisions):
-        return []
+        return [], None
     created = []
     record = reviewed["topics"]["record"]
     if record is not None:
@@ -1129,7 +1146,7 @@ def _commit_meeting(acting_user, reviewed: dict, agencies: dict[int, Agency]) ->
             due_on=datetime.date.fromisoformat(decision["due_on"]) if owned else None,
         )
         created.append({"model": "meetings.decision", "id": made.pk})
-    return created
+    return created, meeting
 
 
 def commit(*, acting_user, document: IntakeDocument, reviewed: dict | None = None) -> IntakeDocument:
@@ -1182,9 +1199,11 @@ def commit(*, acting_user, document: IntakeDocument, reviewed: dict | None = Non
             )
             created += [{"model": "ledger.measure", "id": measure.pk} for measure in measures]
 
-        created += _commit_meeting(acting_user, reviewed, agencies)
+        made, meeting = _commit_meeting(acting_user, reviewed, agencies)
+        created += made
 
         _attach_source(acting_user, document, list(new_agreements.values()))
+        _attach_to_meeting(acting_user, document, meeting)
         before = snapshot(document, ["status"])
         document.reviewed = reviewed
         document.created = created

@@ -10,6 +10,7 @@ urlpatterns = [
     path("board/", board_views.board, name="board"),
     path("agreements/new/", views.agreement_new, name="agreement-new"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
+    path("agreements/<int:pk>/source/", views.agreement_source, name="agreement-source"),
     path("agreements/<int:pk>/measures/new/", views.measure_new, name="measure-new"),
     path("measures/<int:pk>/", views.measure_detail, name="measure"),
     path("measures/<int:pk>/owners/new/", views.owner_new, name="owner-new"),

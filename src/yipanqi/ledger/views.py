@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yipanqi.core.files import serve_stored_file
 from yipanqi.directory.forms import style_form
 from yipanqi.directory.models import Agency, Circle, Role
 
@@ -237,6 +238,14 @@ def agreement_new(request):
         "ledger/agreement_form.html",
         {"form": form, "circle": circle, "circles": choices, "title": _("New agreement")},
     )
+
+
+@login_required
+@require_GET
+def agreement_source(request, pk: int):
+    """The agreement's source document (the signed text, or the news report it was taken in from)."""
+    agreement = get_object_or_404(Agreement.objects.visible_to(request.user).only("id", "source_document"), pk=pk)
+    return serve_stored_file(agreement.source_document)
 
 
 @login_required

@@ -175,6 +175,12 @@ class Meeting(models.Model):
         _("status"), max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED, db_index=True
     )
     held_at = models.DateTimeField(_("recorded as held at"), null=True, blank=True)
+    source_document = models.FileField(
+        _("source document"),
+        upload_to="meetings/%Y/",
+        blank=True,
+        help_text=_("The minutes or report the meeting was entered from (document intake)."),
+    )
     minutes_status = models.CharField(
         _("minutes"), max_length=10, choices=MinutesStatus.choices, default=MinutesStatus.NONE, blank=True
     )

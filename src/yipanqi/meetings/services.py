@@ -258,6 +258,7 @@ MEETING_FIELDS = (
     "participant_agencies",
     "participant_people",
     "minutes_as_agreement",
+    "source_document",
 )
 
 

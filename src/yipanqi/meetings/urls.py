@@ -13,6 +13,7 @@ urlpatterns = [
     path("calendar/", calendar_views.calendar, name="calendar"),
     path("calendar.ics", calendar_views.calendar_ics, name="calendar-ics"),
     path("<int:pk>/", views.meeting_detail, name="meeting"),
+    path("<int:pk>/source/", views.meeting_source, name="meeting-source"),
     path("<int:pk>/edit/", views.meeting_edit, name="meeting-edit"),
     path("<int:pk>/step/<slug:step>/", views.meeting_step, name="step"),
     path("<int:pk>/meeting.ics", calendar_views.meeting_ics, name="meeting-ics"),

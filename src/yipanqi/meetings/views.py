@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yipanqi.core.conflicts import conflict_page
 from yipanqi.core.errors import Conflict
+from yipanqi.core.files import serve_stored_file
 from yipanqi.directory.forms import style_form
 from yipanqi.directory.models import Agency, Circle, Role, User
 from yipanqi.ledger import selectors as ledger_selectors
@@ -671,6 +672,14 @@ def _url_maker(name: str):
     """``pk → URL`` from one ``reverse``: the agenda page links hundreds of rows, and reversing each costs."""
     pattern = reverse(name, args=[int(_PLACEHOLDER)])
     return lambda pk: pattern.replace(_PLACEHOLDER, str(pk))
+
+
+@login_required
+@require_GET
+def meeting_source(request, pk: int):
+    """The minutes or report the meeting was entered from."""
+    meeting = get_object_or_404(Meeting.objects.visible_to(request.user).only("id", "source_document"), pk=pk)
+    return serve_stored_file(meeting.source_document)
 
 
 @login_required

@@ -289,3 +289,42 @@ def translation_in_english():
     from django.utils import translation
 
     return translation.override("en")
+
+
+def test_the_recorded_meeting_keeps_the_document_and_serves_it_to_members_only(
+    coordinator,
+    owner,
+    partner,
+    outsider,
+    chengyu,
+    series,  # noqa: F811
+    web,
+):
+    from django.urls import reverse
+
+    document = _take_in(coordinator)
+    services.commit(acting_user=coordinator, document=document, reviewed=_reviewed(chengyu, record=_record(series)))
+    recorded = Meeting.objects.get(series=series)
+    assert recorded.source_document
+    url = reverse("meetings:meeting-source", args=[recorded.pk])
+    response = web(owner).get(url)
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    assert b"".join(response.streaming_content).decode("utf-8") == MINUTES
+    assert web(partner).get(url).status_code == 200
+    assert web(outsider).get(url).status_code == 404
+    assert web(None).get(url).status_code == 302
+    page = web(owner).get(reverse("meetings:meeting", args=[recorded.pk])).content.decode()
+    assert 'id="meeting-source"' in page
+
+
+def test_topics_proposed_to_someone_elses_meeting_leave_its_source_alone(owner, partner, chengyu, meeting):  # noqa: F811
+    """重庆高院 proposes topics to a meeting 四川高院 hosts: it does not run that meeting, so it attaches nothing."""
+    from yipanqi.meetings import services as meetings
+
+    meetings.open_agenda(acting_user=owner, meeting=meeting)
+    document = _take_in(partner)
+    services.commit(
+        acting_user=partner, document=document, reviewed=_reviewed(chengyu, meeting_id=meeting.pk, decisions=[])
+    )
+    meeting.refresh_from_db()
+    assert meeting.topics.count() == 2 and not meeting.source_document

@@ -662,3 +662,22 @@ def test_discard_sets_a_document_aside_once_and_then_it_cannot_be_committed(owne
 )
 def test_titles_get_chinese_punctuation_back(folded, written):
     assert services.chinese_punctuation(folded) == written
+
+
+def test_the_agreements_source_document_is_served_to_those_who_see_the_agreement(
+    coordinator, owner, outsider, chengyu, web
+):
+    from django.urls import reverse
+
+    document = _take_in(coordinator)
+    services.commit(acting_user=coordinator, document=document, reviewed=_reviewed(chengyu))
+    committed = Agreement.objects.get()
+    url = reverse("ledger:agreement-source", args=[committed.pk])
+    response = web(owner).get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).decode("utf-8") == ARTICLE
+    assert web(outsider).get(url).status_code == 404
+    assert web(None).get(url).status_code == 302
+    assert 'id="agreement-source"' in web(owner).get(reverse("ledger:agreement", args=[committed.pk])).content.decode()
+    bare = Agreement.objects.create(title="无附件协议", circle=chengyu)
+    assert web(coordinator).get(reverse("ledger:agreement-source", args=[bare.pk])).status_code == 404
