@@ -28,6 +28,7 @@ from yipanqi.assistance.models import (
     Urgency,
 )
 from yipanqi.core.models import AuditEvent
+from yipanqi.core.testing.shared import shared_writes
 from yipanqi.directory.models import Circle, User
 
 pytestmark = pytest.mark.django_db
@@ -48,12 +49,26 @@ def _counts():
     }
 
 
-def test_loads_once_and_a_second_run_changes_nothing():
+def _load():
     before = _counts()
     started = time.perf_counter()
     created = load_assistance_demo()
     print(f"assistance demo loaded in {time.perf_counter() - started:.1f} s")
-    after = _counts()
+    return before, created, _counts()
+
+
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo requests, loaded once for the tests of this module (each test's own writes still roll back after it).
+
+    Loading takes seconds, reading milliseconds."""
+    with shared_writes(django_db_blocker, tmp_path_factory.mktemp("media"), _load) as counts:
+        yield counts
+
+
+def test_loads_once_and_a_second_run_changes_nothing(loaded):
+    before, created, after = loaded
+    assert _counts() == after
     assert created["requests"] == sum(route.count for route in ROUTES) == after["requests"] - before["requests"]
     assert 250 <= created["requests"] <= 350
     assert created["escalated"] >= 3
@@ -69,8 +84,7 @@ def test_loads_once_and_a_second_run_changes_nothing():
     assert demo_requests().count() == created["requests"]
 
 
-def test_every_state_kind_and_light_with_histories_in_the_past():
-    load_assistance_demo()
+def test_every_state_kind_and_light_with_histories_in_the_past(loaded):
     now = timezone.now()
     requests = list(demo_requests().select_related("kind", "receiver", "escalated_to"))
 
@@ -131,8 +145,7 @@ def test_every_state_kind_and_light_with_histories_in_the_past():
         assert receipt.digest == hashlib.sha256(services.canonical(receipt.payload)).hexdigest()
 
 
-def test_the_demo_people_have_lively_inboxes_and_circles_full_of_figures():
-    load_assistance_demo()
+def test_the_demo_people_have_lively_inboxes_and_circles_full_of_figures(loaded):
     now = timezone.now()
     people = {u.username: u for u in User.objects.filter(username__in=["sc_court", "cq_court", "cd_court"])}
     for name in ("sc_court", "cq_court"):

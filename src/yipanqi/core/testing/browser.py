@@ -36,15 +36,19 @@ def require(condition: bool, message: str) -> None:
 
 
 def ensure_demo() -> None:
-    """Built assets, compiled translations and the demo cast (reloaded if a transactional test flushed it)."""
+    """Built assets, compiled translations and the demo cast (put back if a transactional test flushed it: from the
+    session's snapshot, see yipanqi.core.testing.snapshot, or loaded again without one)."""
     from django.contrib.staticfiles import finders
 
+    from yipanqi.core.testing import snapshot
     from yipanqi.directory.demo import load_demo
-    from yipanqi.directory.models import Circle
+    from yipanqi.directory.models import Circle, Region
 
     assert finders.find("vendor/htmx/htmx.min.js"), "front-end assets missing: run `make assets`"
     mo = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
     assert mo.exists(), "translations not compiled: run `make messages`"
+    if snapshot.available() and not Region.objects.exists():
+        snapshot.restore()
     if not Circle.objects.filter(slug="chengyu").exists():
         load_demo()
 

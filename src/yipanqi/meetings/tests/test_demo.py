@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from yipanqi.assistance.demo import load_assistance_demo
 from yipanqi.core.models import AuditEvent
+from yipanqi.core.testing.shared import shared_writes
 from yipanqi.directory.models import User
+from yipanqi.evidence.demo import load_evidence_demo
 from yipanqi.ledger.demo import CHENGYU_COURTS, YANGTZE, load_ledger_demo
 from yipanqi.ledger.models import AgreementKind, Measure, MeasureOwner, OwnerRole
 from yipanqi.ledger.selectors import light_for
@@ -42,11 +44,25 @@ def _counts():
     }
 
 
-def test_loads_once_and_a_second_run_changes_nothing():
+def _load():
     load_ledger_demo()
     before = _counts()
     created = load_meetings_demo()
-    after = _counts()
+    return before, created, _counts()
+
+
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The ledger and meetings demos, loaded once for both tests (each test's own writes still roll back after it).
+
+    Loading takes seconds, reading milliseconds."""
+    with shared_writes(django_db_blocker, tmp_path_factory.mktemp("media"), _load) as counts:
+        yield counts
+
+
+def test_loads_once_and_a_second_run_changes_nothing(loaded):
+    before, created, after = loaded
+    assert _counts() == after
     assert created["series"] == 4 and created["meetings"] == 12
     for key in ("series", "meetings", "topics", "decisions"):
         assert after[key] - before[key] == created[key], key
@@ -54,7 +70,8 @@ def test_loads_once_and_a_second_run_changes_nothing():
     assert after["audit"] > before["audit"]
 
     assert load_meetings_demo() == dict.fromkeys(created, 0)
-    load_assistance_demo()  # the command loads the assistance requests after the meetings: count from there
+    load_assistance_demo()  # the command loads the assistance requests after the meetings,
+    load_evidence_demo()  # and the evidence log's deposits (with their audit events): count from there
     after = _counts()
     out = io.StringIO()
     call_command("demo", "--quiet-logins", stdout=out)  # the command loads the meetings too: still nothing new
@@ -63,9 +80,7 @@ def test_loads_once_and_a_second_run_changes_nothing():
         assert f"《{spec.title}》已存在，未改动" in out.getvalue()
 
 
-def test_every_demo_circle_has_a_current_series_with_the_whole_loop():  # one test: loading takes seconds
-    load_ledger_demo()
-    load_meetings_demo()
+def test_every_demo_circle_has_a_current_series_with_the_whole_loop(loaded):
     now = timezone.now()
     today = timezone.localdate()
     assert demo_series().count() == len(SERIES) == 4
