@@ -40,9 +40,9 @@ class Deposit(models.Model):
     encoding (``leaves.Leaf``) is rebuilt from these columns; ``leaf_hash`` is kept to serve proofs by hash."""
 
     index = models.BigIntegerField(_("index in the log"), primary_key=True)
-    identity = models.CharField(_("identity"), max_length=64, unique=True)
+    identity = models.CharField(_("identity"), max_length=64)
     leaf_hash = models.BinaryField(_("leaf hash"), max_length=32)
-    content_hash = models.CharField(_("content hash"), max_length=128, db_index=True)
+    content_hash = models.CharField(_("content hash"), max_length=128)
     algorithm = models.CharField(_("algorithm"), max_length=10)
     media_type = models.CharField(_("media type"), max_length=100)
     agency = models.ForeignKey(
@@ -52,6 +52,7 @@ class Deposit(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # evidence_agency_idx (agency, -index) serves it
         help_text=_("Empty for the platform's own deposits (its audit trail of system actions)."),
     )
     agency_label = models.CharField(_("agency as written in the leaf"), max_length=250)
@@ -67,7 +68,12 @@ class Deposit(models.Model):
         verbose_name = _("deposit")
         verbose_name_plural = _("deposits")
         ordering = ["-index"]
-        indexes = [models.Index(fields=["agency", "-index"], name="evidence_agency_idx")]
+        # Plain indexes, no PostgreSQL "_like" twins (nobody searches these by prefix): every index costs each insert.
+        constraints = [models.UniqueConstraint(fields=["identity"], name="evidence_deposit_identity")]
+        indexes = [
+            models.Index(fields=["agency", "-index"], name="evidence_agency_idx"),
+            models.Index(fields=["content_hash"], name="evidence_content_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.index} {self.algorithm}:{self.content_hash[:16]}…"
@@ -111,6 +117,7 @@ class Tile(models.Model):
 
 
 def _new_epoch() -> str:
+    """Migration 0001 made a column with this default (since removed); migrations still import it."""
     return secrets.token_hex(16)
 
 
@@ -119,7 +126,6 @@ class LogState(models.Model):
     first) so that appending needs no lookup. One row, locked by the sequencer."""
 
     id = models.SmallIntegerField(primary_key=True, default=1)
-    epoch = models.CharField(_("epoch"), max_length=32, default=_new_epoch)  # names this log in process caches
     size = models.BigIntegerField(_("size"), default=0)
     root = models.BinaryField(_("root"), max_length=32)
     frontier = models.BinaryField(_("right edge"), default=b"")

@@ -11,7 +11,7 @@ import base64
 from django.conf import settings
 
 from . import keys, leaves, merkle, storage
-from .models import Checkpoint, Cosignature, Deposit, LogState
+from .models import Checkpoint, Cosignature, Deposit
 
 RECEIPT_TYPE = "yipanqi-evidence-receipt/v1"
 
@@ -30,11 +30,6 @@ def lookup(content_hash: str, algorithm: str = "sha256") -> list[Deposit]:
     )
 
 
-def epoch() -> str:
-    state = LogState.objects.only("epoch").filter(pk=1).first()
-    return state.epoch if state else ""
-
-
 def checkpoint(size: int | None = None) -> Checkpoint:
     """The checkpoint of ``size``, or the latest."""
     query = Checkpoint.objects.all()
@@ -46,21 +41,16 @@ def checkpoint(size: int | None = None) -> Checkpoint:
     return found
 
 
-def _lookup():
-    current = epoch()
-    return lambda nodes: storage.lookup(nodes, current)
-
-
 def inclusion_proof(index: int, at: Checkpoint) -> list[bytes]:
     if not 0 <= index < at.size:
         raise ProofUnavailable(f"leaf {index} is not in the tree of size {at.size}")
-    return merkle.inclusion_proof(index, at.size, _lookup())
+    return merkle.inclusion_proof(index, at.size, storage.lookup)
 
 
 def consistency_proof(size1: int, at: Checkpoint) -> list[bytes]:
     if not 0 <= size1 <= at.size:
         raise ProofUnavailable(f"size {size1} is beyond the tree of size {at.size}")
-    return merkle.consistency_proof(size1, at.size, _lookup())
+    return merkle.consistency_proof(size1, at.size, storage.lookup)
 
 
 def note_with_cosignatures(at: Checkpoint) -> tuple[str, list[Cosignature]]:

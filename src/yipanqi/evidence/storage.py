@@ -5,8 +5,8 @@ Tile (L, n) holds node levels 8L … 8L+7 above the 256 level-8L nodes n·256 �
 and so on to ``width >> 7``. A node (level, index) is in tile (level // 8, index >> (8 - level % 8)) at position
 ``index & (2^(8 - level % 8) - 1)`` of that tile's row ``level % 8``.
 
-A complete tile (width 256) never changes, so complete tiles are cached in the process, under the log's epoch (a
-fresh log — a test's rolled-back one — gets a new epoch, so no cached tile outlives its log).
+A complete tile (width 256) never changes, so complete tiles are cached in the process; the cache is emptied when a
+new log is started (``services._state``: a test's rolled-back log had other tiles).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from . import bulk
 from .models import TILE_HEIGHT, TILE_WIDTH, Tile
 
 HASH = 32
 _CACHE_LIMIT = 4096  # complete tiles kept per process (16 KB each at most: 64 MB)
-_cache: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_cache: OrderedDict[int, bytes] = OrderedDict()
 
 
 def tile_key(level: int, index: int) -> int:
@@ -54,20 +55,20 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def _remember(epoch: str, key: int, hashes: bytes) -> None:
-    _cache[(epoch, key)] = hashes
+def _remember(key: int, hashes: bytes) -> None:
+    _cache[key] = hashes
     if len(_cache) > _CACHE_LIMIT:
         _cache.popitem(last=False)
 
 
-def read_tiles(keys: Iterable[int], epoch: str) -> dict[int, tuple[int, bytes]]:
+def read_tiles(keys: Iterable[int]) -> dict[int, tuple[int, bytes]]:
     """Tiles by key: (width, hashes); complete ones from the cache when it has them. One query for the rest."""
     found: dict[int, tuple[int, bytes]] = {}
     wanted = []
     for key in set(keys):
-        cached = _cache.get((epoch, key))
+        cached = _cache.get(key)
         if cached is not None:
-            _cache.move_to_end((epoch, key))
+            _cache.move_to_end(key)
             found[key] = (TILE_WIDTH, cached)
         else:
             wanted.append(key)
@@ -79,14 +80,14 @@ def read_tiles(keys: Iterable[int], epoch: str) -> dict[int, tuple[int, bytes]]:
                 hashes = bytes(hashes)
                 found[key] = (width, hashes)
                 if width == TILE_WIDTH:
-                    _remember(epoch, key, hashes)
+                    _remember(key, hashes)
     return found
 
 
-def lookup(nodes: set[tuple[int, int]], epoch: str) -> dict[tuple[int, int], bytes]:
+def lookup(nodes: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     """The hashes of perfect subtree nodes (level, index), read from their tiles in one query (or none)."""
     places = {node: locate(*node) for node in nodes}
-    tiles = read_tiles((tile_key(t_level, t_index) for t_level, t_index, _row, _pos in places.values()), epoch)
+    tiles = read_tiles(tile_key(t_level, t_index) for t_level, t_index, _row, _pos in places.values())
     result = {}
     for node, (t_level, t_index, row, position) in places.items():
         tile = tiles.get(tile_key(t_level, t_index))
@@ -100,8 +101,7 @@ def lookup(nodes: set[tuple[int, int]], epoch: str) -> dict[tuple[int, int], byt
 class TileWriter:
     """Collects the nodes a batch completes and writes the tiles they fall in (one read, one write per tile)."""
 
-    def __init__(self, epoch: str) -> None:
-        self.epoch = epoch
+    def __init__(self) -> None:
         self.rows: dict[int, list[list[bytes]]] = {}
         self.places: dict[int, tuple[int, int]] = {}
         self.existing: set[int] = set()
@@ -118,7 +118,7 @@ class TileWriter:
         for level, index, _value in self.pending:
             t_level, t_index, _row, _position = locate(level, index)
             keys[tile_key(t_level, t_index)] = (t_level, t_index)
-        stored = read_tiles(keys, self.epoch)
+        stored = read_tiles(keys)
         for key, place in keys.items():
             self.places[key] = place
             if key in stored:
@@ -152,10 +152,7 @@ class TileWriter:
             t_level, t_index = self.places[key]
             target = updates if key in self.existing else inserts
             target.append(Tile(key=key, level=t_level, index=t_index, width=width, hashes=hashes))
-        if inserts:
-            Tile.objects.bulk_create(inserts, batch_size=500)
-        if updates:
-            Tile.objects.bulk_update(updates, ["width", "hashes"], batch_size=500)
+        bulk.write_tiles(inserts, updates)
         count = len(inserts) + len(updates)
         self.pending = []
         return count

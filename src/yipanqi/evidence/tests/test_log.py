@@ -84,7 +84,7 @@ def test_stored_tiles_serve_every_proof_at_every_checkpoint(owner, batches):
                     merkle.fold([reference[n] for n in merkle.subtrees(0, first)]) if first else merkle.EMPTY_ROOT
                 )
                 merkle.verify_consistency(first, total, proof, first_root, bytes(state.root))
-    stored = storage.lookup(set(reference), state.epoch)
+    stored = storage.lookup(set(reference))
     assert stored == reference
     assert Tile.objects.count() >= 1
 
