@@ -8,12 +8,11 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import override
 from django_tasks import task
 
-from yipanqi.core.scheduling import daily_job
+from yipanqi.core.scheduling import daily_job, ensure_queued, queued
 
 from . import services
 
@@ -23,30 +22,13 @@ _SWEEP_LOCK = 0x7970_7173  # "ypqs": serialises "is a sweep queued? if not, queu
 
 
 def queued_sweep():
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    return (
-        DBTaskResult.objects.filter(
-            task_path=sweep_deadlines.module_path, backend_name=sweep_deadlines.backend, status=TaskResultStatus.READY
-        )
-        .order_by("run_after")
-        .first()
-    )
+    return queued(sweep_deadlines)
 
 
 def ensure_sweep(now: datetime.datetime | None = None) -> tuple[bool, datetime.datetime]:
     """Queue the next sweep unless one is queued; returns (queued now, when it runs)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SWEEP_LOCK])
-        queued = queued_sweep()
-        if queued is not None:
-            return False, queued.run_after
-        at = (now or timezone.now()) + datetime.timedelta(minutes=settings.ASSISTANCE_SWEEP_MINUTES)
-        sweep_deadlines.using(run_after=at).enqueue()
-        return True, at
+    at = (now or timezone.now()) + datetime.timedelta(minutes=settings.ASSISTANCE_SWEEP_MINUTES)
+    return ensure_queued(sweep_deadlines, lock=_SWEEP_LOCK, at=at)
 
 
 @task()

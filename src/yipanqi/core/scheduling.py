@@ -163,15 +163,15 @@ def run_jobs_for_day(day: datetime.date) -> dict[str, str]:
     return outcomes
 
 
-def queued_run():
-    """The earliest queued, not yet started run of :func:`run_daily_jobs` (a ``DBTaskResult``), or None."""
+def queued(task_function):
+    """The earliest queued, not yet started run of ``task_function`` (a ``DBTaskResult``), or None."""
     from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
     return (
         DBTaskResult.objects.filter(
-            task_path=run_daily_jobs.module_path,
-            backend_name=run_daily_jobs.backend,
+            task_path=task_function.module_path,
+            backend_name=task_function.backend,
             status=TaskResultStatus.READY,
         )
         .order_by("run_after")
@@ -179,25 +179,38 @@ def queued_run():
     )
 
 
-def ensure_next_run(now: datetime.datetime | None = None) -> tuple[bool, datetime.datetime]:
-    """Queue :func:`run_daily_jobs` for the next ``DAILY_JOBS_AT`` unless a run is already queued.
+def ensure_queued(task_function, *, lock: int, at: datetime.datetime, args=()) -> tuple[bool, datetime.datetime]:
+    """Queue ``task_function(*args)`` to run at ``at`` unless a run of it is already queued: the chains of tasks that
+    queue their own next run (the daily jobs, the assistance sweep, the evidence anchoring).
 
     Returns (whether a run was queued now, when the queued run is due). The check and the insert of the task row
-    share one transaction under a lock (an advisory lock on PostgreSQL, the write lock on SQLite), so two schedulers
-    at once still queue one run; the task row is written by the database backend in this transaction, so it is
-    committed with it (no on_commit needed).
-    """
+    share one transaction under a lock (the advisory lock ``lock`` on PostgreSQL, the write lock on SQLite), so two
+    schedulers at once still queue one run; the task row is written by the database backend in this transaction, so
+    it is committed with it (no on_commit needed)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEDULE_LOCK])
-        queued = queued_run()
-        if queued is not None:
-            return False, queued.run_after
-        at = next_run_at(now)
-        run_daily_jobs.using(run_after=at).enqueue(at.date().isoformat())
-        logger.info("daily jobs queued for %s", at.isoformat())
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+        waiting = queued(task_function)
+        if waiting is not None:
+            return False, waiting.run_after
+        task_function.using(run_after=at).enqueue(*args)
         return True, at
+
+
+def queued_run():
+    """The earliest queued, not yet started run of :func:`run_daily_jobs`, or None."""
+    return queued(run_daily_jobs)
+
+
+def ensure_next_run(now: datetime.datetime | None = None) -> tuple[bool, datetime.datetime]:
+    """Queue :func:`run_daily_jobs` for the next ``DAILY_JOBS_AT`` unless a run is already queued (see
+    :func:`ensure_queued`); returns (whether a run was queued now, when the queued run is due)."""
+    at = next_run_at(now)
+    made, due = ensure_queued(run_daily_jobs, lock=_SCHEDULE_LOCK, at=at, args=(at.date().isoformat(),))
+    if made:
+        logger.info("daily jobs queued for %s", at.isoformat())
+    return made, due
 
 
 @task()

@@ -7,11 +7,10 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
-from yipanqi.core.scheduling import daily_job
+from yipanqi.core.scheduling import daily_job, ensure_queued, queued
 
 from . import anchoring
 
@@ -21,30 +20,13 @@ _ANCHOR_LOCK = 0x7970_7165  # "ypqe": serialises "is an anchoring run queued? if
 
 
 def queued_run():
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    return (
-        DBTaskResult.objects.filter(
-            task_path=anchor_records.module_path, backend_name=anchor_records.backend, status=TaskResultStatus.READY
-        )
-        .order_by("run_after")
-        .first()
-    )
+    return queued(anchor_records)
 
 
 def ensure_anchoring(now: datetime.datetime | None = None) -> tuple[bool, datetime.datetime]:
     """Queue the next anchoring run unless one is queued; returns (queued now, when it runs)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ANCHOR_LOCK])
-        queued = queued_run()
-        if queued is not None:
-            return False, queued.run_after
-        at = (now or timezone.now()) + datetime.timedelta(seconds=settings.EVIDENCE_BATCH_SECONDS)
-        anchor_records.using(run_after=at).enqueue()
-        return True, at
+    at = (now or timezone.now()) + datetime.timedelta(seconds=settings.EVIDENCE_BATCH_SECONDS)
+    return ensure_queued(anchor_records, lock=_ANCHOR_LOCK, at=at)
 
 
 @task()
