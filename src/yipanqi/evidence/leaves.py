@@ -28,6 +28,7 @@ MAX_CASE = 100
 MAX_DEPOSITOR = 100
 _HEX = re.compile(r"^[0-9a-f]*$")
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}$")
+_quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a string
 _FIELDS = ("agency", "algorithm", "case", "content", "depositor", "media_type", "salt", "time", "v")
 
 
@@ -82,7 +83,15 @@ class Leaf:
         }
 
     def encode(self) -> bytes:
-        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        """``json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))``, written out
+        (the keys are fixed and sorted; every value a string): the sequencer encodes thousands of leaves a batch."""
+        quote = _quote
+        return (
+            f'{{"agency":{quote(self.agency)},"algorithm":{quote(self.algorithm)},"case":{quote(self.case)},'
+            f'"content":{quote(self.content)},"depositor":{quote(self.depositor)},'
+            f'"media_type":{quote(self.media_type)},"salt":{quote(self.salt)},"time":{quote(self.time)},'
+            f'"v":{quote(VERSION)}}}'
+        ).encode()
 
     @classmethod
     def decode(cls, data: bytes | dict) -> Leaf:

@@ -181,21 +181,22 @@ def integrate(entries: Sequence[tuple[Prepared, object, str, str]]) -> list[tupl
                 salt=salt,
             )
             leaf_hash = merkle.leaf_hash(leaf.encode())
-            deposit = Deposit(
-                index=state.size + len(new),
-                identity=key,
-                leaf_hash=leaf_hash,
-                content_hash=prepared.content,
-                algorithm=prepared.algorithm,
-                media_type=prepared.media_type,
-                agency=agency,
-                agency_label=label,
-                depositor=depositor,
-                deposited_at=moment,
-                case_ref=prepared.case,
-                salt=salt,
-                source=source,
+            deposit = Deposit(  # positional, in the model's field order: half the cost of keywords
+                state.size + len(new),
+                key,
+                leaf_hash,
+                prepared.content,
+                prepared.algorithm,
+                prepared.media_type,
+                agency.pk if agency is not None else None,
+                label,
+                depositor,
+                moment,
+                prepared.case,
+                salt,
+                source,
             )
+            deposit._state.fields_cache["agency"] = agency
             writer.extend(tree.append(leaf_hash))
             new.append(deposit)
             existing[key] = deposit

@@ -158,3 +158,40 @@ def test_after_a_key_rotation_old_checkpoints_verify_with_the_previous_key(owner
     assert receipts.verify_receipt(new_receipt, key=new_verifier).valid
     assert not receipts.verify_receipt(new_receipt, key=old_verifier).valid
     assert fsck.run().ok
+
+
+def test_the_written_out_leaf_encoding_is_canonical_json():
+    import json
+
+    from yipanqi.evidence.leaves import Leaf
+
+    leaf = Leaf(
+        content="ab" * 32,
+        algorithm="sha256",
+        media_type="application/pdf",
+        agency='812:四川省"高级"人民法院\\',
+        depositor="user:1",
+        time="2021-09-16T00:30:00.000001Z",
+        case="（2021）川01执123号\n",
+        salt="0" * 32,
+    )
+    canonical = json.dumps(leaf.as_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    assert leaf.encode() == canonical
+    assert Leaf.decode(canonical) == leaf
+
+
+def test_deposits_are_built_in_the_models_field_order(owner):
+    """The sequencer builds deposits positionally: a field added to the model must be added there too."""
+    names = [field.attname for field in Deposit._meta.concrete_fields]
+    assert names == [
+        "index", "identity", "leaf_hash", "content_hash", "algorithm", "media_type", "agency_id", "agency_label",
+        "depositor", "deposited_at", "case_ref", "salt", "source",
+    ]  # fmt: skip
+    ((deposit, _created),) = services.deposit(acting_user=owner, items=_items(1, case="(2021)川01执1号"))
+    stored = Deposit.objects.get(index=deposit.index)
+    assert (stored.agency_id, stored.case_ref, stored.depositor) == (
+        owner.agency_id,
+        "(2021)川01执1号",
+        f"user:{owner.pk}",
+    )
+    assert stored.leaf() == deposit.leaf()
