@@ -11,8 +11,7 @@
     fixture_evidence.py pure N RECEIPT         no database: merkle.root over N leaves, pymerkle appending them,
                                                verify_inclusion at a 24-hash proof, verify_receipt of RECEIPT
 
-Knobs: BENCH_PROFILE=deposits prints a cProfile of one deposit batch to stderr; BENCH_EVIDENCE_BULK=1 runs the
-deposits with the proposed change of services.integrate patched in (see patch_proposed), for comparing.
+Knobs: BENCH_PROFILE=deposits prints a cProfile of one deposit batch to stderr.
 """
 
 from __future__ import annotations
@@ -184,24 +183,6 @@ def proofs(seconds: float) -> dict:
 # ---------------------------------------------------------------------------------------------------------- deposits
 
 
-def patch_proposed() -> None:
-    """What services.integrate does once the proposed change is made (bench/README.md, "evidence"), patched in from
-    outside for comparing: its writes through evidence.bulk (COPY), the identity check by one array query, the
-    time parsed once per batch instead of once per deposit."""
-    import functools
-
-    from yipanqi.evidence import bulk, leaves, services
-    from yipanqi.evidence.models import Deposit, Tile
-
-    Deposit.objects.bulk_create = lambda objs, batch_size=None: bulk.insert_deposits(objs)
-    Tile.objects.bulk_create = lambda objs, batch_size=None: bulk.write_tiles(objs, [])
-    Tile.objects.bulk_update = lambda objs, fields, batch_size=None: bulk.write_tiles([], objs)
-    services._existing = lambda identities: {
-        d.identity: d for d in Deposit.objects.filter(identity__in=list(bulk.existing_identities(identities)))
-    }
-    leaves.parse_time = functools.lru_cache(maxsize=8)(leaves.parse_time)
-
-
 def deposits(batches: int, receipt_file: str) -> dict:
     import cProfile
     import pstats
@@ -212,8 +193,6 @@ def deposits(batches: int, receipt_file: str) -> dict:
     from yipanqi.evidence import selectors, services
     from yipanqi.evidence.models import LogState
 
-    if os.environ.get("BENCH_EVIDENCE_BULK") == "1":
-        patch_proposed()
     user = User.objects.select_related("agency").get(username="evidence-bench")
     state = LogState.objects.filter(pk=1).first()
     first_size = state.size if state else 0
@@ -263,7 +242,6 @@ def deposits(batches: int, receipt_file: str) -> dict:
         "prepare_s": prepare_s,
         "integrate_s": integrate_s,
         "size": state.size,
-        "bulk": os.environ.get("BENCH_EVIDENCE_BULK") == "1",
     }
 
 
