@@ -5,8 +5,9 @@ Tile (L, n) holds node levels 8L … 8L+7 above the 256 level-8L nodes n·256 �
 and so on to ``width >> 7``. A node (level, index) is in tile (level // 8, index >> (8 - level % 8)) at position
 ``index & (2^(8 - level % 8) - 1)`` of that tile's row ``level % 8``.
 
-A complete tile (width 256) never changes, so complete tiles are cached in the process; the cache is emptied when a
-new log is started (``services._state``: a test's rolled-back log had other tiles).
+A complete node never changes and a tile only grows, so tiles are remembered in the process: complete ones answer
+everything, partial ones the nodes they held when read (``lookup``); the sequencer reads partial tiles afresh. The
+cache is emptied when a new log is started (``services._state``: a test's rolled-back log had other tiles).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .models import TILE_HEIGHT, TILE_WIDTH, Tile
 
 HASH = 32
 _CACHE_LIMIT = 4096  # complete tiles kept per process (16 KB each at most: 64 MB)
-_cache: OrderedDict[int, bytes] = OrderedDict()
+_cache: OrderedDict[int, tuple[int, bytes]] = OrderedDict()  # key: (width, hashes)
 
 
 def tile_key(level: int, index: int) -> int:
@@ -55,46 +56,66 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def _remember(key: int, hashes: bytes) -> None:
-    _cache[key] = hashes
+def _remember(key: int, width: int, hashes: bytes) -> None:
+    _cache[key] = (width, hashes)
     if len(_cache) > _CACHE_LIMIT:
         _cache.popitem(last=False)
 
 
+def _fetch(keys: list[int]) -> dict[int, tuple[int, bytes]]:
+    """Tiles by key from the database, in one query; each is remembered (a partial one as far as it went)."""
+    found = {}
+    if keys:
+        with connection.cursor() as cursor:
+            marks = ",".join(["%s"] * len(keys))
+            cursor.execute(f"SELECT key, width, hashes FROM evidence_tile WHERE key IN ({marks})", keys)  # noqa: S608
+            for key, width, hashes in cursor.fetchall():
+                found[key] = (width, bytes(hashes))
+                _remember(key, width, found[key][1])
+    return found
+
+
 def read_tiles(keys: Iterable[int]) -> dict[int, tuple[int, bytes]]:
-    """Tiles by key: (width, hashes); complete ones from the cache when it has them. One query for the rest."""
+    """Tiles by key as the database holds them now: (width, hashes). Complete tiles may come from the cache (they
+    never change); partial ones are read, since they grow — the sequencer appends to what it reads here."""
     found: dict[int, tuple[int, bytes]] = {}
     wanted = []
     for key in set(keys):
         cached = _cache.get(key)
-        if cached is not None:
+        if cached is not None and cached[0] == TILE_WIDTH:
             _cache.move_to_end(key)
-            found[key] = (TILE_WIDTH, cached)
+            found[key] = cached
         else:
             wanted.append(key)
-    if wanted:
-        with connection.cursor() as cursor:
-            marks = ",".join(["%s"] * len(wanted))
-            cursor.execute(f"SELECT key, width, hashes FROM evidence_tile WHERE key IN ({marks})", wanted)  # noqa: S608
-            for key, width, hashes in cursor.fetchall():
-                hashes = bytes(hashes)
-                found[key] = (width, hashes)
-                if width == TILE_WIDTH:
-                    _remember(key, hashes)
+    found.update(_fetch(wanted))
     return found
 
 
 def lookup(nodes: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """The hashes of perfect subtree nodes (level, index), read from their tiles in one query (or none)."""
+    """The hashes of perfect subtree nodes (level, index), read from their tiles in one query (or none).
+
+    A node, once complete, never changes; a partial tile only grows. So any remembered tile — partial ones too —
+    answers for the nodes it holds, and only tiles that lack a wanted node are read (the right edge of the tree is
+    read again only after the log grew past what was remembered)."""
     places = {node: locate(*node) for node in nodes}
-    tiles = read_tiles(tile_key(t_level, t_index) for t_level, t_index, _row, _pos in places.values())
-    result = {}
+    result: dict[tuple[int, int], bytes] = {}
+    missing: dict[tuple[int, int], tuple[int, int, int]] = {}
     for node, (t_level, t_index, row, position) in places.items():
-        tile = tiles.get(tile_key(t_level, t_index))
-        value = node_from_tile(tile[1], tile[0], row, position) if tile else None
+        key = tile_key(t_level, t_index)
+        cached = _cache.get(key)
+        value = node_from_tile(cached[1], cached[0], row, position) if cached else None
         if value is None:
-            raise LookupError(f"node {node} is not stored: the log is smaller than this proof needs")
-        result[node] = value
+            missing[node] = (key, row, position)
+        else:
+            result[node] = value
+    if missing:
+        tiles = _fetch(list({key for key, _row, _position in missing.values()}))
+        for node, (key, row, position) in missing.items():
+            tile = tiles.get(key)
+            value = node_from_tile(tile[1], tile[0], row, position) if tile else None
+            if value is None:
+                raise LookupError(f"node {node} is not stored: the log is smaller than this proof needs")
+            result[node] = value
     return result
 
 

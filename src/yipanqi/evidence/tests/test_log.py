@@ -195,3 +195,21 @@ def test_deposits_are_built_in_the_models_field_order(owner):
         f"user:{owner.pk}",
     )
     assert stored.leaf() == deposit.leaf()
+
+
+def test_proofs_stay_right_while_the_log_grows_past_remembered_tiles(owner):
+    """Partial tiles are remembered as far as they went: after the log grows, proofs that need their new nodes read
+    them again (and proofs at an older checkpoint still use what was remembered)."""
+    verified = 0
+    for count in (5, 200, 60, 1):
+        services.deposit(acting_user=owner, items=_items(count, start=Deposit.objects.count()))
+        at = selectors.checkpoint()
+        for index in (0, at.size // 2, at.size - 1):
+            leaf = bytes(Deposit.objects.get(index=index).leaf_hash)
+            merkle.verify_inclusion(leaf, index, at.size, selectors.inclusion_proof(index, at), bytes(at.root))
+            verified += 1
+        old = selectors.checkpoint(5)
+        merkle.verify_inclusion(
+            bytes(Deposit.objects.get(index=4).leaf_hash), 4, 5, selectors.inclusion_proof(4, old), bytes(old.root)
+        )
+    assert verified == 12
