@@ -40,5 +40,5 @@ def load_evidence_demo(stdout=None) -> dict[str, int]:
     counts = anchoring.anchor_all(settle=False)
     if stdout is not None:
         anchored = sum(counts.values())
-        stdout.write(f"evidence log: {made} demo deposits, {anchored} records of the platform anchored")
+        stdout.write(f"电子存证演示：新增存证{made}项，平台记录（审计日志、协作请求附件和回执）存证{anchored}项")
     return {"deposits": made, **counts}
