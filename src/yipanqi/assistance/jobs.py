@@ -12,17 +12,13 @@ from django.utils import timezone
 from django.utils.translation import override
 from django_tasks import task
 
-from yipanqi.core.scheduling import daily_job, ensure_queued, queued
+from yipanqi.core.scheduling import daily_job, ensure_queued
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
 _SWEEP_LOCK = 0x7970_7173  # "ypqs": serialises "is a sweep queued? if not, queue one" on PostgreSQL
-
-
-def queued_sweep():
-    return queued(sweep_deadlines)
 
 
 def ensure_sweep(now: datetime.datetime | None = None) -> tuple[bool, datetime.datetime]:

@@ -198,11 +198,6 @@ def ensure_queued(task_function, *, lock: int, at: datetime.datetime, args=()) -
         return True, at
 
 
-def queued_run():
-    """The earliest queued, not yet started run of :func:`run_daily_jobs`, or None."""
-    return queued(run_daily_jobs)
-
-
 def ensure_next_run(now: datetime.datetime | None = None) -> tuple[bool, datetime.datetime]:
     """Queue :func:`run_daily_jobs` for the next ``DAILY_JOBS_AT`` unless a run is already queued (see
     :func:`ensure_queued`); returns (whether a run was queued now, when the queued run is due)."""

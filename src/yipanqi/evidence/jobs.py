@@ -10,17 +10,13 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from yipanqi.core.scheduling import daily_job, ensure_queued, queued
+from yipanqi.core.scheduling import daily_job, ensure_queued
 
 from . import anchoring
 
 logger = logging.getLogger(__name__)
 
 _ANCHOR_LOCK = 0x7970_7165  # "ypqe": serialises "is an anchoring run queued? if not, queue one" on PostgreSQL
-
-
-def queued_run():
-    return queued(anchor_records)
 
 
 def ensure_anchoring(now: datetime.datetime | None = None) -> tuple[bool, datetime.datetime]:

@@ -14,7 +14,6 @@ original deposit (and so its original receipt), whoever at the agency sends it.
 
 from __future__ import annotations
 
-import datetime
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -271,7 +270,3 @@ def add_cosignature(*, acting_user, checkpoint: Checkpoint, line: str) -> Cosign
         after={"checkpoint": checkpoint.size, "witness": witness.name, "time": timestamp},
     )
     return cosignature
-
-
-def cosigned_at(cosignature: Cosignature) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(cosignature.timestamp, tz=datetime.UTC)

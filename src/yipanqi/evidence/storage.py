@@ -128,9 +128,6 @@ class TileWriter:
         self.existing: set[int] = set()
         self.pending: list[tuple[int, int, bytes]] = []
 
-    def add(self, level: int, index: int, value: bytes) -> None:
-        self.pending.append((level, index, value))
-
     def extend(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
         self.pending.extend(nodes)
 
@@ -177,8 +174,3 @@ class TileWriter:
         count = len(inserts) + len(updates)
         self.pending = []
         return count
-
-
-def all_tiles() -> Iterable[Tile]:
-    """Every tile, in (level, index) order, for the full check."""
-    return Tile.objects.order_by("level", "index").iterator(chunk_size=500)
