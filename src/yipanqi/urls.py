@@ -9,12 +9,12 @@ admin.site.site_header = gettext_lazy("yipanqi · platform administration")
 admin.site.site_title = gettext_lazy("yipanqi")
 
 api_v1 = [
+    path("evidence/", include("yipanqi.evidence.api.urls")),  # first: proofs are its busiest requests
     path("", include("yipanqi.directory.api.urls")),
     path("", include("yipanqi.core.api.urls")),
     path("", include("yipanqi.ledger.api.urls")),
     path("", include("yipanqi.meetings.api.urls")),
     path("", include("yipanqi.assistance.api.urls")),
-    path("", include("yipanqi.evidence.api.urls")),
 ]
 
 urlpatterns = [

@@ -147,7 +147,7 @@ def anchor_batch(source: Source, limit: int | None = None, *, settle: bool = Tru
         anchor, _created = Anchor.objects.select_for_update().get_or_create(source=source.name)
         settled = timezone.now() - (SETTLE if settle else datetime.timedelta(0))
         rows = source.rows(max(0, anchor.last_id - LOOKBACK), limit + LOOKBACK, settled)
-        result = services.integrate([source.entry(row) for row in rows]) if rows else []
+        result = services.integrate([source.entry(row) for row in rows], check_first=True) if rows else []
         new = sum(1 for _deposit, created in result if created)
         if rows and rows[-1].pk > anchor.last_id:
             anchor.last_id = rows[-1].pk

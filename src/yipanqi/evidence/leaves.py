@@ -14,9 +14,11 @@ nothing about other leaves. Pure module: the offline verifier uses it without Dj
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 VERSION = "1"
@@ -130,6 +132,33 @@ class Leaf:
         return leaf
 
 
+def batch_encoder(agency: str, depositor: str, time: str) -> Callable[[str, str, str, str, str], bytes]:
+    """``encode(content, algorithm, media_type, case, salt)``, equal to ``Leaf(…).encode()`` for leaves of one
+    agency, depositor and time: what they share is written out once, for the sequencer's batches of thousands."""
+    quote = _quote
+    head = f'{{"agency":{quote(agency)},"algorithm":'
+    middle = f',"depositor":{quote(depositor)},"media_type":'
+    tail = f',"time":{quote(time)},"v":{quote(VERSION)}}}'
+
+    def encode(content: str, algorithm: str, media_type: str, case: str, salt: str) -> bytes:
+        return (
+            head
+            + quote(algorithm)
+            + ',"case":'
+            + quote(case)
+            + ',"content":'
+            + quote(content)
+            + middle
+            + quote(media_type)
+            + ',"salt":'
+            + quote(salt)
+            + tail
+        ).encode()
+
+    return encode
+
+
+@functools.lru_cache(maxsize=256)  # a batch repeats a few media types thousands of times
 def check_media_type(media_type: str) -> str:
     media_type = (media_type or "application/octet-stream").strip().lower()
     if len(media_type) > MAX_MEDIA_TYPE or not _MEDIA_TYPE.match(media_type):

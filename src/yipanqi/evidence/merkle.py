@@ -20,7 +20,7 @@ require. Everywhere a hash is fed into SHA-256 or compared with a computed hash,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from hashlib import sha256 as _sha256
 
 __all__ = [
@@ -187,7 +187,15 @@ def inclusion_plan(index: int, size: int) -> list[list[Node]]:
     """For each hash of the inclusion proof of leaf ``index`` in the tree of ``size`` leaves (leaf upward): the perfect
     nodes whose ``fold`` gives it."""
     _check_index(index, size)
-    return [subtrees(a, b) for a, b in _inclusion_ranges(index, size)]
+    plan = []
+    for start, end in _inclusion_ranges(index, size):
+        length = end - start
+        if length & (length - 1) or start & (length - 1):  # not one perfect node: the right edge of the tree
+            plan.append(subtrees(start, end))
+        else:
+            level = length.bit_length() - 1
+            plan.append([(level, start >> level)])
+    return plan
 
 
 def consistency_plan(size1: int, size2: int) -> list[list[Node]]:
@@ -199,26 +207,51 @@ def consistency_plan(size1: int, size2: int) -> list[list[Node]]:
     return [subtrees(a, b) for a, b in _consistency_ranges(size1, size2)]
 
 
-def _serve(plan: list[list[Node]], lookup: Lookup) -> list[bytes]:
-    needed = {node for nodes in plan for node in nodes}
+def _serve(plan: list[list[Node]], lookup: Lookup, folds: MutableMapping[tuple[Node, ...], bytes] | None = None):
+    """The proof's hashes: one ``lookup`` of every node the plan needs, then each hash folded from its nodes.
+
+    ``folds`` (optional) remembers the hash of each range made of several nodes: those lie on the right edge of the
+    tree, the same for every proof at one size, and their nodes — so their fold — never change."""
+    proof: list[bytes | None] = [None] * len(plan)
+    needed: set[Node] = set()
+    for position, nodes in enumerate(plan):
+        if folds is not None and len(nodes) > 1:
+            known = folds.get(tuple(nodes))
+            if known is not None:
+                proof[position] = known
+                continue
+        needed.update(nodes)
     if not needed:
-        return []
+        return proof
     found = lookup(needed)
     bad = [node for node in needed if len(found.get(node) or b"") != HASH_SIZE]
     if bad:
         raise MissingNodesError(bad)
-    return [fold([found[node] for node in nodes]) for nodes in plan]
+    for position, nodes in enumerate(plan):
+        if proof[position] is None:
+            if len(nodes) == 1:
+                proof[position] = bytes(found[nodes[0]])
+            else:
+                proof[position] = value = fold([found[node] for node in nodes])
+                if folds is not None:
+                    folds[tuple(nodes)] = value
+    return proof
 
 
-def inclusion_proof(index: int, size: int, lookup: Lookup) -> list[bytes]:
+def inclusion_proof(
+    index: int, size: int, lookup: Lookup, folds: MutableMapping[tuple[Node, ...], bytes] | None = None
+) -> list[bytes]:
     """The inclusion proof of leaf ``index`` in the tree of ``size`` leaves. ``lookup`` receives the set of all the
-    nodes needed, once, and returns their hashes (``MissingNodesError`` if any is missing)."""
-    return _serve(inclusion_plan(index, size), lookup)
+    nodes needed, once, and returns their hashes (``MissingNodesError`` if any is missing); ``folds``: see
+    ``_serve``."""
+    return _serve(inclusion_plan(index, size), lookup, folds)
 
 
-def consistency_proof(size1: int, size2: int, lookup: Lookup) -> list[bytes]:
+def consistency_proof(
+    size1: int, size2: int, lookup: Lookup, folds: MutableMapping[tuple[Node, ...], bytes] | None = None
+) -> list[bytes]:
     """The consistency proof between the trees of ``size1`` and ``size2`` leaves (one batched ``lookup``)."""
-    return _serve(consistency_plan(size1, size2), lookup)
+    return _serve(consistency_plan(size1, size2), lookup, folds)
 
 
 def range_root(start: int, end: int, lookup: Lookup) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 
 from django.conf import settings
+from django.db import connection
 
 from . import keys, leaves, merkle, storage
 from .models import Checkpoint, Cosignature, Deposit
@@ -44,13 +45,42 @@ def checkpoint(size: int | None = None) -> Checkpoint:
 def inclusion_proof(index: int, at: Checkpoint) -> list[bytes]:
     if not 0 <= index < at.size:
         raise ProofUnavailable(f"leaf {index} is not in the tree of size {at.size}")
-    return merkle.inclusion_proof(index, at.size, storage.lookup)
+    return merkle.inclusion_proof(index, at.size, storage.lookup, storage.folds())
 
 
 def consistency_proof(size1: int, at: Checkpoint) -> list[bytes]:
     if not 0 <= size1 <= at.size:
         raise ProofUnavailable(f"size {size1} is beyond the tree of size {at.size}")
-    return merkle.consistency_proof(size1, at.size, storage.lookup)
+    return merkle.consistency_proof(size1, at.size, storage.lookup, storage.folds())
+
+
+_latest: tuple[tuple, Checkpoint, str] | None = None  # (what identifies it, the checkpoint, its served note)
+
+
+def latest_with_note() -> tuple[Checkpoint, str]:
+    """The latest checkpoint and its note with the cosignature lines: what proofs at the latest size are served
+    with. One small query while neither changed — the process remembers them with what identifies them (id, size,
+    root; how many cosignatures and the last one's id) — instead of loading the checkpoint and its cosignatures for
+    every proof."""
+    global _latest
+    checkpoints = connection.ops.quote_name(Checkpoint._meta.db_table)
+    cosignatures = connection.ops.quote_name(Cosignature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, c.size, c.root, "  # noqa: S608 (fixed names)
+            f"(SELECT count(*) FROM {cosignatures} s WHERE s.checkpoint_id = c.id), "
+            f"(SELECT max(s.id) FROM {cosignatures} s WHERE s.checkpoint_id = c.id) "
+            f"FROM {checkpoints} c ORDER BY c.size DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ProofUnavailable("the log has no checkpoint yet")
+    key = (row[0], row[1], bytes(row[2]), row[3], row[4])
+    remembered = _latest
+    if remembered is None or remembered[0] != key:
+        at = Checkpoint.objects.get(pk=row[0])
+        remembered = _latest = (key, at, note_with_cosignatures(at)[0])
+    return remembered[1], remembered[2]
 
 
 def note_with_cosignatures(at: Checkpoint) -> tuple[str, list[Cosignature]]:

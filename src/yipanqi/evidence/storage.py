@@ -38,7 +38,10 @@ def locate(level: int, index: int) -> tuple[int, int, int, int]:
 
 def row_offset(width: int, row: int) -> int:
     """Where row ``row`` starts in the hashes of a tile ``width`` wide (in hashes)."""
-    return sum(width >> k for k in range(row))
+    return _ROW_OFFSETS[width][row] if width <= TILE_WIDTH else sum(width >> k for k in range(row))
+
+
+_ROW_OFFSETS = [[sum(width >> k for k in range(row)) for row in range(TILE_HEIGHT)] for width in range(TILE_WIDTH + 1)]
 
 
 def _row_length(width: int, row: int) -> int:
@@ -52,8 +55,21 @@ def node_from_tile(hashes: bytes, width: int, row: int, position: int) -> bytes 
     return bytes(hashes[start : start + HASH])
 
 
+# The hash of each range of several perfect nodes a proof folded (merkle._serve): the right edge of the tree, shared
+# by the proofs at one size. Like complete tiles, they never change; emptied with the tile cache, and when full.
+_FOLDS_LIMIT = 4096
+_folds: dict[tuple[tuple[int, int], ...], bytes] = {}
+
+
+def folds() -> dict[tuple[tuple[int, int], ...], bytes]:
+    if len(_folds) >= _FOLDS_LIMIT:
+        _folds.clear()
+    return _folds
+
+
 def clear_cache() -> None:
     _cache.clear()
+    _folds.clear()
 
 
 def _remember(key: int, width: int, hashes: bytes) -> None:
@@ -97,17 +113,22 @@ def lookup(nodes: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     A node, once complete, never changes; a partial tile only grows. So any remembered tile — partial ones too —
     answers for the nodes it holds, and only tiles that lack a wanted node are read (the right edge of the tree is
     read again only after the log grew past what was remembered)."""
-    places = {node: locate(*node) for node in nodes}
     result: dict[tuple[int, int], bytes] = {}
     missing: dict[tuple[int, int], tuple[int, int, int]] = {}
-    for node, (t_level, t_index, row, position) in places.items():
-        key = tile_key(t_level, t_index)
-        cached = _cache.get(key)
-        value = node_from_tile(cached[1], cached[0], row, position) if cached else None
-        if value is None:
-            missing[node] = (key, row, position)
+    cache = _cache
+    offsets = _ROW_OFFSETS
+    for node in nodes:  # locate() and node_from_tile() written out: a proof looks up some 25 nodes
+        level, index = node
+        row = level % TILE_HEIGHT
+        shift = TILE_HEIGHT - row
+        key = ((level // TILE_HEIGHT) << 56) | (index >> shift)
+        position = index & ((1 << shift) - 1)
+        cached = cache.get(key)
+        if cached is not None and position < cached[0] >> row:
+            start = (offsets[cached[0]][row] + position) * HASH
+            result[node] = cached[1][start : start + HASH]
         else:
-            result[node] = value
+            missing[node] = (key, row, position)
     if missing:
         tiles = _fetch(list({key for key, _row, _position in missing.values()}))
         for node, (key, row, position) in missing.items():

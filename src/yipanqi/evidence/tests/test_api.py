@@ -449,6 +449,29 @@ def test_a_witness_cosigns_a_checkpoint_which_is_then_served_with_it(api, system
     assert api(None).get(f"{API}/checkpoints/4/cosignatures/").status_code == 404
 
 
+def test_proofs_at_the_latest_size_follow_new_checkpoints_and_cosignatures(
+    api, owner, deposited, witness, partner, django_assert_num_queries
+):
+    """The latest checkpoint served with proofs is remembered by the process (selectors.latest_with_note) only while
+    it stays the latest with the same cosignatures: a proof then costs one query for that, and one for any tile not
+    remembered (in this small log, none)."""
+    client = api(None)
+    first = client.get(f"{API}/proofs/inclusion/", {"index": 1}).json()
+    assert first["tree_size"] == 5 and "— " + witness.name not in first["checkpoint"]
+    with django_assert_num_queries(1):
+        assert client.get(f"{API}/proofs/inclusion/", {"index": 3}).status_code == 200
+    line = cosign(witness, 5)
+    assert api(partner).post(COSIGN, {"size": 5, "line": line}, format="json").status_code == 201
+    cosigned = client.get(f"{API}/proofs/inclusion/", {"index": 1}).json()
+    assert cosigned["tree_size"] == 5 and cosigned["checkpoint"].endswith(line + "\n")
+    assert post(api(owner), {"deposits": items(1, start=7)}).status_code == 201
+    grown = client.get(f"{API}/proofs/inclusion/", {"index": 5}).json()
+    assert grown["tree_size"] == 6 and line not in grown["checkpoint"]
+    proof = [base64.b64decode(h) for h in grown["proof"]]
+    leaf = bytes(Deposit.objects.get(index=5).leaf_hash)
+    merkle.verify_inclusion(leaf, 5, 6, proof, _root(grown["checkpoint"]))
+
+
 def test_cosignatures_are_refused_to_others_and_when_malformed(api, system, deposited, witness, owner, partner):
     line = cosign(witness, 5)
     before = world()

@@ -180,6 +180,52 @@ def test_the_written_out_leaf_encoding_is_canonical_json():
     assert Leaf.decode(canonical) == leaf
 
 
+@pytest.mark.parametrize("check_first", [False, True])
+def test_a_batch_with_earlier_deposits_gets_their_originals_and_no_gap(owner, check_first):
+    """Written straight away, a batch that repeats earlier deposits fails on the unique identity and is written again
+    without them (the default); looked up first with ``check_first`` (the anchoring worker). Same result."""
+    earlier = services.deposit(acting_user=owner, items=_items(3))
+    entries = [(p, owner.agency, "user:1", "api") for p in services.prepare(_items(6))]
+    result = services.integrate(entries, check_first=check_first)
+    assert [(d.index, created) for d, created in result] == [
+        (0, False), (1, False), (2, False), (3, True), (4, True), (5, True)
+    ]  # fmt: skip
+    assert [d.salt for d, _c in result[:3]] == [d.salt for d, _c in earlier]
+    assert list(Deposit.objects.order_by("index").values_list("index", flat=True)) == [0, 1, 2, 3, 4, 5]
+    assert LogState.objects.get().size == 6 and Checkpoint.objects.count() == 2
+    assert fsck.run().ok
+
+
+def test_the_batch_encoder_writes_what_the_leaf_encodes():
+    from yipanqi.evidence.leaves import Leaf, batch_encoder
+
+    shared = {"agency": '812:四川省"高级"人民法院\\', "depositor": "key:7\t", "time": "2021-09-16T00:30:00.000001Z"}
+    encode = batch_encoder(**shared)
+    for case in ["", "（2021）川01执123号\n", '"引号"\\', "\u2028"]:
+        for algorithm, content in [("sha256", "ab" * 32), ("sm3", "0f" * 32), ("sha512", "c1" * 64)]:
+            leaf = Leaf(
+                content=content,
+                algorithm=algorithm,
+                media_type="application/vnd.ms-excel",
+                case=case,
+                salt="0123456789abcdef" * 2,
+                **shared,
+            )
+            assert encode(content, algorithm, leaf.media_type, case, leaf.salt) == leaf.encode()
+
+
+def test_deposits_are_built_as_the_model_builds_them(owner):
+    """The sequencer fills new deposits' attributes directly (services._deposit): the same instance as Deposit(…)."""
+    values = (7, "ab" * 32, b"\x01" * 32, "cd" * 32, "sha256", "application/pdf", owner.agency_id, "1:法院", "user:1",
+              services.timezone.now(), "", "ef" * 16, "api")  # fmt: skip
+    fast, model = services._deposit(values), Deposit(*values)
+    assert {k: v for k, v in vars(fast).items() if k != "_state"} == {
+        k: v for k, v in vars(model).items() if k != "_state"
+    }
+    assert (fast._state.adding, fast._state.db) == (model._state.adding, model._state.db) == (True, None)
+    assert fast.agency == owner.agency and fast.pk == 7
+
+
 def test_deposits_are_built_in_the_models_field_order(owner):
     """The sequencer builds deposits positionally: a field added to the model must be added there too."""
     names = [field.attname for field in Deposit._meta.concrete_fields]

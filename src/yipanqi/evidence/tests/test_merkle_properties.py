@@ -202,3 +202,19 @@ def test_consistency_proofs_verify_and_any_change_fails(leaves, data):
     else:  # size1 == 0: the empty tree is a prefix of any tree, but its root is fixed
         for changed in _flips(root1):
             assert _fails_consistency(size1, size2, proof, changed, root2)
+
+
+@PROPERTIES
+@given(trees(), st.data())
+def test_remembered_folds_give_the_same_proofs(leaves, data):
+    """Proofs served with a ``folds`` memory shared across many indexes and sizes (as storage.folds() is) equal those
+    computed afresh; the memory only saves lookups."""
+    log = Log(leaves)
+    folds: dict = {}
+    for _ in range(8):
+        size = data.draw(st.integers(1, len(leaves)), label="size")
+        index = data.draw(st.integers(0, size - 1), label="index")
+        assert inclusion_proof(index, size, log.lookup, folds) == inclusion_proof(index, size, log.lookup)
+        first = data.draw(st.integers(0, size), label="first")
+        assert consistency_proof(first, size, log.lookup, folds) == consistency_proof(first, size, log.lookup)
+    assert all(len(nodes) > 1 for nodes in folds)
