@@ -8,8 +8,9 @@
     fixture_evidence.py proofs SECONDS         selectors.inclusion_proof(random index, latest checkpoint) in a loop
     fixture_evidence.py deposits BATCHES FILE  services.deposit of 10,000 new hashes, BATCHES times (each one
                                                transaction); writes one deposit's receipt to FILE
-    fixture_evidence.py pure N RECEIPT         no database: merkle.root over N leaves, pymerkle appending them,
-                                               verify_inclusion at a 24-hash proof, verify_receipt of RECEIPT
+    fixture_evidence.py pure N RECEIPT         no database: merkle.root over N leaves, pymerkle appending them (in
+                                               memory, and to its SQLite tree 10,000 a transaction), verify_inclusion
+                                               at a 24-hash proof, verify_receipt of RECEIPT
 
 Knobs: BENCH_PROFILE=deposits prints a cProfile of one deposit batch to stderr.
 """
@@ -23,6 +24,7 @@ import random
 import secrets
 import statistics
 import sys
+import tempfile
 import time
 
 BATCH = 10_000
@@ -190,7 +192,7 @@ def deposits(batches: int, receipt_file: str) -> dict:
     from django.db import connection
 
     from yipanqi.directory.models import User
-    from yipanqi.evidence import selectors, services
+    from yipanqi.evidence import bulk, selectors, services
     from yipanqi.evidence.models import LogState
 
     user = User.objects.select_related("agency").get(username="evidence-bench")
@@ -217,15 +219,28 @@ def deposits(batches: int, receipt_file: str) -> dict:
             raise SystemExit("fixture_evidence deposits: a batch was not all new deposits")
         if profiler:
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
-    # timing the parts of one more batch: validation, sequencing + integration (the transaction)
+    # timing the parts of one more batch: validation, sequencing + integration (the transaction), and within it the
+    # COPY of the deposit rows into their table and its indexes (the database's share: a ceiling for any batch)
     payload = items()
     began = time.perf_counter()
     prepared = services.prepare(payload)
     prepare_s = time.perf_counter() - began
     entries = [(p, user.agency, services.depositor_of(user), "api") for p in prepared]
-    began = time.perf_counter()
-    sample = services.integrate(entries)[-1][0]
-    integrate_s = time.perf_counter() - began
+    copy_s = []
+    insert_deposits = bulk.insert_deposits
+
+    def timed_insert(deposits_, **kwargs):
+        started = time.perf_counter()
+        insert_deposits(deposits_, **kwargs)
+        copy_s.append(time.perf_counter() - started)
+
+    bulk.insert_deposits = timed_insert
+    try:
+        began = time.perf_counter()
+        sample = services.integrate(entries)[-1][0]
+        integrate_s = time.perf_counter() - began
+    finally:
+        bulk.insert_deposits = insert_deposits
     state = LogState.objects.get(pk=1)
     expected = first_size + 100 + (batches + 1) * BATCH
     if state.size != expected:
@@ -241,6 +256,7 @@ def deposits(batches: int, receipt_file: str) -> dict:
         "median_per_s": BATCH / statistics.median(times),
         "prepare_s": prepare_s,
         "integrate_s": integrate_s,
+        "copy_s": sum(copy_s),
         "size": state.size,
     }
 
@@ -293,6 +309,24 @@ def pure(size: int, receipt_file: str) -> dict:
         figures["pymerkle_s"].append(time.perf_counter() - began)
         if not (ours == compact == theirs.get_root() == merkle.root(leaf_hashes)):
             raise SystemExit("fixture_evidence pure: pymerkle's root differs from the RFC 9162 root")
+    # pymerkle's durable tree (SqliteTree, as shipped): the same data appended 10,000 a transaction. It stores the
+    # leaves only, so its root and proofs are recomputed from all of them (timed once at the final size).
+    with tempfile.TemporaryDirectory(prefix="pymerkle-") as folder:
+        durable = pymerkle.SqliteTree(os.path.join(folder, "tree.db"), algorithm="sha256")
+        figures["pymerkle_sqlite_batch_s"] = []
+        for start in range(0, size, BATCH):
+            began = time.perf_counter()
+            durable.append_entries(data[start : start + BATCH])
+            figures["pymerkle_sqlite_batch_s"].append(time.perf_counter() - began)
+        began = time.perf_counter()
+        durable_root = durable.get_root()
+        figures["pymerkle_sqlite_root_s"] = time.perf_counter() - began
+        began = time.perf_counter()
+        durable.prove_inclusion(size // 3 + 1)  # pymerkle counts leaves from 1
+        figures["pymerkle_sqlite_proof_s"] = time.perf_counter() - began
+        durable.close()
+    if durable_root != merkle.root(leaf_hashes):
+        raise SystemExit("fixture_evidence pure: pymerkle's SQLite root differs from the RFC 9162 root")
     # verify_inclusion at a 24-hash proof: a leaf of a tree of 2^24 leaves (any proof of that length costs the same)
     proof_size = 1 << 24
     index = 5_000_001

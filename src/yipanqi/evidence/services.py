@@ -159,7 +159,7 @@ def integrate(
     constraint finds any made before: only then are the stored ones looked up and the batch written again without
     them. ``check_first`` looks them up first instead, for callers that expect to send some again (the anchoring
     worker re-reads a few records each batch)."""
-    with _collector_paused(), transaction.atomic():
+    with collector_paused(), transaction.atomic():
         state = _state()
         identities = [
             leaves.identity(agency.pk if agency else 0, p.algorithm, p.content, p.case) for p, agency, _d, _s in entries
@@ -237,11 +237,12 @@ def _append(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for one batch: a batch of 10,000 allocates some 100,000 objects that
     form no cycles and live until it ends, and the collections they set off walk the whole heap of a Django process
     (about a sixth of a batch's time, measured). Reference counting still frees everything; the collector is back on
-    afterwards unless it was already off (another thread's batch, or the caller's choice)."""
+    afterwards unless it was already off (another thread's batch, or the caller's choice). The deposit API holds it
+    off while it parses and answers a batch too."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -276,7 +277,7 @@ def deposit(*, acting_user, items: Sequence[dict], agency=None, source: str = "a
     agency = agency or getattr(acting_user, "agency", None)
     if agency is None:
         raise PermissionError(_("Only people and systems of an agency deposit evidence."))
-    with _collector_paused():
+    with collector_paused():
         prepared = prepare(items)
     depositor = depositor_of(acting_user)
     with transaction.atomic():

@@ -58,15 +58,16 @@ class DepositSerializer(serializers.ModelSerializer):
         return f"{base}{deposit.index}/receipt/"
 
 
-class DepositResultSerializer(DepositSerializer):
-    """One deposit of a POST, in the order sent: ``created`` is false when the same deposit was made before (its
-    original is answered, with its original index and time)."""
+class DepositResultSerializer(serializers.Serializer):
+    """One deposit of a POST, in the order sent, with what the caller did not send: ``created`` is false when the same
+    deposit was made before (its original is answered, with its original index and time). The whole deposit is at
+    GET deposits/<index>/."""
 
+    index = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    deposited_at = serializers.DateTimeField()
     created = serializers.BooleanField()
-
-    class Meta(DepositSerializer.Meta):
-        fields = [*DepositSerializer.Meta.fields, "created"]
-        read_only_fields = fields
+    receipt = serializers.URLField()
 
 
 class DepositItemSerializer(serializers.Serializer):
@@ -85,6 +86,7 @@ class DepositBatchSerializer(serializers.Serializer):
 
 
 class DepositBatchResultSerializer(serializers.Serializer):
+    agency = DepositAgencySerializer(help_text=_("The depositing agency (the caller's), part of each identity"))
     deposits = DepositResultSerializer(many=True)
 
 

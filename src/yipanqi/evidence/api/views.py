@@ -196,9 +196,14 @@ class DepositViewSet(
         description='Body: {"deposits": [{"hash", "algorithm" (default sha256), "media_type", "case"}, …]} '
         '(up to 10,000) or one deposit {"hash": …}. The same deposit again (same agency, algorithm, hash and case) '
         "answers its original. 201 when anything was new, else 200; 400 lists each bad item by its position (from "
-        "1) and writes nothing.",
+        "1) and writes nothing. The answer lists the deposits in the order sent with what the caller did not send: "
+        "index, time, whether new, receipt (GET deposits/<index>/ has the rest).",
     )
     def create(self, request, *args, **kwargs):
+        with services.collector_paused():  # 10,000 items parsed and answered: see services.collector_paused
+            return self._create(request)
+
+    def _create(self, request):
         if getattr(request.user, "agency", None) is None:
             raise PermissionError(_("Only people and systems of an agency deposit evidence."))
         data = request.data
@@ -220,24 +225,21 @@ class DepositViewSet(
                 timestamps[moment] = DateTimeField().to_representation(moment)
             return timestamps[moment]
 
-        answer = [
+        answer = [  # lean: what the caller did not send (a detail of each is at GET deposits/<index>/)
             {
                 "index": deposit.index,
                 "content_hash": deposit.content_hash,
-                "algorithm": deposit.algorithm,
-                "media_type": deposit.media_type,
-                "case": deposit.case_ref,
                 "deposited_at": timestamp(deposit.deposited_at),
-                "agency": {"id": agency.pk, "name": agency.name},  # a deposit's identity includes its agency
-                "depositor": deposit.depositor,
-                "source": deposit.source,
-                "receipt": f"{base}{deposit.index}/receipt/",
                 "created": created,
+                "receipt": f"{base}{deposit.index}/receipt/",
             }
             for deposit, created in result
         ]
         made = any(created for _deposit, created in result)
-        return Response({"deposits": answer}, status=status.HTTP_201_CREATED if made else status.HTTP_200_OK)
+        return Response(
+            {"agency": {"id": agency.pk, "name": agency.name}, "deposits": answer},  # a deposit's identity includes it
+            status=status.HTTP_201_CREATED if made else status.HTTP_200_OK,
+        )
 
     @extend_schema(parameters=[INDEX, SIZE], responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -52,14 +52,24 @@ def _rows(model, fields) -> list[tuple]:
     ]
 
 
+def _stored(model) -> list[tuple]:
+    """The rows as the database keeps them (a time as SQLite's text, say), not as Django reads them back."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {model._meta.db_table} ORDER BY 1")  # noqa: S608 (a model's table)
+        return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cursor.fetchall()]
+
+
 def test_insert_deposits_writes_what_bulk_create_writes(owner):
     Deposit.objects.bulk_create(_deposits(owner.agency))
-    expected = _rows(Deposit, DEPOSIT_FIELDS)
+    expected, stored = _rows(Deposit, DEPOSIT_FIELDS), _stored(Deposit)
     Deposit.objects.all().delete()
 
     deposits = _deposits(owner.agency)
     bulk.insert_deposits(deposits)
     assert _rows(Deposit, DEPOSIT_FIELDS) == expected
+    assert _stored(Deposit) == stored
     assert len(expected) == 5 and expected[0][DEPOSIT_FIELDS.index("agency_id")] == owner.agency_id
     assert all(not d._state.adding and d._state.db == "default" for d in deposits)
     # read back through the model: the leaf rebuilt from the columns is the one hashed
