@@ -276,8 +276,9 @@ def rows(log: dict, proofs: dict, on_pg: dict, on_lite: dict, pure: dict, http: 
             "verdict": "ok" if on_pg["per_s"] >= PYMERKLE_RATIO * durable_rate else "MISSED",
         },
     ]
-    for processes in (1, 2):
+    for processes in (1, 2):  # the target is the machine's (both cores); one process shows what each adds
         rate = proofs[processes]
+        whole_machine = processes == 2
         result.append(
             {
                 **base,
@@ -285,8 +286,8 @@ def rows(log: dict, proofs: dict, on_pg: dict, on_lite: dict, pure: dict, http: 
                 "per s": rate,
                 "baseline": "target",
                 "ratio": rate / PROOFS_PER_S,
-                "target": f">={PROOFS_PER_S:,.0f}/s",
-                "verdict": "ok" if rate >= PROOFS_PER_S else "MISSED",
+                "target": f">={PROOFS_PER_S:,.0f}/s (2 cores)" if whole_machine else "",
+                "verdict": ("ok" if rate >= PROOFS_PER_S else "MISSED") if whole_machine else "info",
             }
         )
     healthz, served_proofs = http["healthz"], http["proofs"]
