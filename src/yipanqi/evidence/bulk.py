@@ -12,7 +12,7 @@ COPY sends the values as they are, in PostgreSQL's binary format.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -74,35 +74,32 @@ def insert_deposits(deposits: Sequence[Deposit], *, using: str = DEFAULT_DB_ALIA
     connection = connections[using]
     if connection.vendor == "sqlite":
         _insert_sqlite(connection, deposits)
-        _saved(deposits, using)
-        return
-    if connection.vendor != "postgresql":
+    elif connection.vendor == "postgresql":
+        _copy(connection, Deposit._meta.db_table, _DEPOSIT_COLUMNS, _deposit_rows(deposits))
+    else:
         Deposit.objects.using(using).bulk_create(deposits, batch_size=_BATCH)
         return
-    _copy(
-        connection,
-        Deposit._meta.db_table,
-        _DEPOSIT_COLUMNS,
-        (
-            (
-                d.index,
-                d.identity,
-                d.leaf_hash,
-                d.content_hash,
-                d.algorithm,
-                d.media_type,
-                d.agency_id,
-                d.agency_label,
-                d.depositor,
-                d.deposited_at,
-                d.case_ref,
-                d.salt,
-                d.source,
-            )
-            for d in deposits
-        ),
-    )
     _saved(deposits, using)
+
+
+def _deposit_rows(deposits: Iterable[Deposit], stored_time: Callable | None = None) -> Iterator[tuple]:
+    """Each deposit's values in ``_DEPOSIT_COLUMNS`` order (its time through ``stored_time`` when given)."""
+    for d in deposits:
+        yield (
+            d.index,
+            d.identity,
+            d.leaf_hash,
+            d.content_hash,
+            d.algorithm,
+            d.media_type,
+            d.agency_id,
+            d.agency_label,
+            d.depositor,
+            stored_time(d.deposited_at) if stored_time else d.deposited_at,
+            d.case_ref,
+            d.salt,
+            d.source,
+        )
 
 
 def _insert_sqlite(connection, deposits: Sequence[Deposit]) -> None:
@@ -123,24 +120,7 @@ def _insert_sqlite(connection, deposits: Sequence[Deposit]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 (fixed names)
-            [
-                (
-                    d.index,
-                    d.identity,
-                    d.leaf_hash,
-                    d.content_hash,
-                    d.algorithm,
-                    d.media_type,
-                    d.agency_id,
-                    d.agency_label,
-                    d.depositor,
-                    stored_time(d.deposited_at),
-                    d.case_ref,
-                    d.salt,
-                    d.source,
-                )
-                for d in deposits
-            ],
+            list(_deposit_rows(deposits, stored_time)),
         )
 
 
