@@ -207,11 +207,13 @@ def consistency_plan(size1: int, size2: int) -> list[list[Node]]:
     return [subtrees(a, b) for a, b in _consistency_ranges(size1, size2)]
 
 
-def _serve(plan: list[list[Node]], lookup: Lookup, folds: MutableMapping[tuple[Node, ...], bytes] | None = None):
+def _serve(
+    plan: list[list[Node]], lookup: Lookup, folds: MutableMapping[tuple[Node, ...], bytes] | None = None
+) -> list[bytes]:
     """The proof's hashes: one ``lookup`` of every node the plan needs, then each hash folded from its nodes.
 
-    ``folds`` (optional) remembers the hash of each range made of several nodes: those lie on the right edge of the
-    tree, the same for every proof at one size, and their nodes — so their fold — never change."""
+    ``folds`` (optional) remembers the hash of each range made of several nodes (in inclusion proofs, the right edge
+    of the tree: the same for every proof at one size). Nodes never change, so neither does their fold."""
     proof: list[bytes | None] = [None] * len(plan)
     needed: set[Node] = set()
     for position, nodes in enumerate(plan):
